@@ -1,0 +1,154 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import (
+    EVERYONE,
+    PLATFORM,
+    SHOP_AND_PLATFORM,
+    BackOfficeAdmin,
+    BackOfficeHistoryAdmin,
+    BackOfficeInline,
+)
+from core.errors import ApplicationError
+
+from .models import CalendarDay, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .services import quota_check, quota_set
+
+MAIN = frozenset({Role.MAIN})
+MAIN_CS_PLATFORM = frozenset({Role.MAIN, Role.CS_ADMIN, Role.PLATFORM})
+
+
+@admin.register(PlatformProfile)
+class PlatformProfileAdmin(BackOfficeHistoryAdmin):
+    """Platform staff edit the rule numbers; every change is kept (django-simple-history)."""
+
+    view_roles = EVERYONE
+    change_roles = PLATFORM
+    list_display = ("name", "code", "platform", "payouts_per_order", "order_cap", "min_amount", "shop_daily_cap")
+    readonly_fields = ("code", "platform")
+    fieldsets = (
+        (None, {"fields": ("code", "platform", "name")}),
+        (_("Small payouts"), {"fields": (
+            "payouts_per_order", "order_cap", "order_cap_promo", "min_amount", "payout_interval_seconds",
+            "shop_daily_cap", "shop_daily_balance_cap", "order_age_months", "order_age_from_group_formed",
+            "scan_only_from_months", "pending_auto_submit_seconds", "failure_releases_hold", "account_card_enabled",
+            "card_expiry_hours", "scan_to_pay_enabled", "top_up_window_seconds", "close_after_days",
+            "return_working_day", "allowed_source_apps")}),
+        (_("Re-opened after-sales entry"), {"fields": (
+            "aftersales_period_days", "entry_open_days", "entry_max_order_age_days", "applications_per_order")}),
+        (_("Reship"), {"fields": (
+            "reship_apply_days_after_receipt", "reship_answer_hours", "reship_ship_hours",
+            "reship_intervention_hours", "reship_late_coupon")}),
+        (_("Parcel interception"), {"fields": (
+            "interception_fee", "claim_opens_after_hours", "claim_closes_after_hours", "claim_max_amount")}),
+    )
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(BackOfficeHistoryAdmin):
+    view_roles = EVERYONE
+    add_roles = change_roles = delete_roles = PLATFORM
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+
+
+class ShopAccountInline(BackOfficeInline):
+    model = ShopAccount
+    fields = ("balance", "frozen", "available", "deposit", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+
+@admin.register(Shop)
+class ShopAdmin(BackOfficeAdmin):
+    view_roles = SHOP_AND_PLATFORM
+    change_roles = PLATFORM
+    list_display = ("name", "key", "profile", "status", "qualification", "aggregated_account", "withdrawal_frozen")
+    list_filter = ("status", "qualification", "profile")
+    search_fields = ("name", "key")
+    readonly_fields = ("key", "created_at")
+    inlines = [ShopAccountInline]
+
+
+@admin.register(User)
+class UserAdmin(BackOfficeAdmin):
+    view_roles = MAIN_CS_PLATFORM
+    list_display = ("username", "role", "shop", "outlet", "is_active", "last_login")
+    list_filter = ("role",)
+    search_fields = ("username",)
+    fields = ("username", "role", "shop", "outlet", "sandbox_wallet", "is_active", "last_login", "date_joined")
+    readonly_fields = fields
+
+
+@admin.register(PayoutQuota)
+class PayoutQuotaAdmin(BackOfficeHistoryAdmin):
+    """售后 › 小额打款 › 客服打款配额: the main account sets each sub-account's limits (quota_set)."""
+
+    view_roles = MAIN_CS_PLATFORM
+    add_roles = change_roles = MAIN
+    list_display = ("user", "shop", "per_payout", "daily", "enabled", "updated_at")
+    list_filter = ("enabled",)
+    search_fields = ("user__username",)
+    fields = ("user", "per_payout", "daily", "enabled")
+    list_select_related = ("user", "shop")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user",) if obj else ()
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+        actor = request.user
+
+        class QuotaForm(base):
+            def clean(self):
+                data = super().clean()
+                user = data.get("user") or (self.instance.user if self.instance.user_id else None)
+                if user is not None and not self.errors:
+                    try:
+                        quota_check(shop=user.shop, user=user, per_payout=data.get("per_payout"),
+                                    daily=data.get("daily"), actor=actor)
+                    except ApplicationError as exc:
+                        raise forms.ValidationError(exc.message) from None
+                return data
+
+        return QuotaForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user":
+            field.queryset = field.queryset.filter(role=Role.SUB, payout_quota__isnull=True)
+        return field
+
+    def save_model(self, request, obj, form, change):
+        saved = quota_set(
+            shop=obj.user.shop, user=obj.user, per_payout=obj.per_payout, daily=obj.daily,
+            enabled=obj.enabled, actor=request.user,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(ShopAccount)
+class ShopAccountAdmin(BackOfficeAdmin):
+    view_roles = MAIN_CS_PLATFORM
+    list_display = ("shop", "balance", "frozen", "available", "deposit", "updated_at")
+    list_select_related = ("shop",)
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(BackOfficeAdmin):
+    view_roles = MAIN_CS_PLATFORM
+    list_display = ("created_at", "shop", "kind", "balance_delta", "frozen_delta", "deposit_delta", "balance_after",
+                    "deposit_after", "ref_type", "ref_id", "actor")
+    list_filter = ("kind",)
+    list_select_related = ("shop", "actor")
+    search_fields = ("ref_id", "memo")
+    date_hierarchy = "created_at"

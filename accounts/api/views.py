@@ -1,0 +1,24 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import shop_balance_get
+from core.permissions import IsShopMember
+
+
+class ShopBalanceApi(APIView):
+    """The caller's shop funds: balance, frozen, available, deposit (negative = the shop owes the platform)."""
+
+    permission_classes = [IsShopMember]
+
+    class OutputSerializer(serializers.Serializer):
+        shop = serializers.CharField()
+        balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+        frozen = serializers.DecimalField(max_digits=14, decimal_places=2)
+        available = serializers.DecimalField(max_digits=14, decimal_places=2)
+        deposit = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        return Response(self.OutputSerializer(shop_balance_get(shop_id=request.user.shop_id)).data)

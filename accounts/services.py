@@ -1,0 +1,117 @@
+"""Every write to shops, people, quotas and the shop ledger."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from core.clock import now
+from core.errors import ApplicationError, CommonError
+from core.money import ZERO, money
+
+from .errors import AccountError
+from .models import LedgerEntry, PayoutQuota, Role, Shop, ShopAccount, User
+
+
+def shop_account_lock(*, shop_id: int) -> ShopAccount:
+    """Lock the shop's account row for the rest of the transaction.
+
+    Lock order for every money-moving service: order row(s) first, then the shop account, then the
+    operator's quota. A fixed order means two services never wait on each other in a cycle.
+    """
+    return ShopAccount.objects.select_for_update().get(shop_id=shop_id)
+
+
+@transaction.atomic
+def ledger_post(
+    *,
+    shop_id: int,
+    kind: str,
+    balance: Decimal = ZERO,
+    frozen: Decimal = ZERO,
+    deposit: Decimal = ZERO,
+    ref_type: str = "",
+    ref_id: str | int = "",
+    memo: str = "",
+    actor: User | None = None,
+    account: ShopAccount | None = None,
+) -> LedgerEntry:
+    """Append one ledger entry and move the cached balances by the same amounts, atomically (SPEC §2).
+
+    Locks the shop account (or uses the row the caller already locked). Refuses to take the balance or
+    the frozen amount below zero; the deposit may go negative (the shop owes the platform).
+    """
+    if account is None:
+        account = shop_account_lock(shop_id=shop_id)
+    balance, frozen, deposit = money(balance), money(frozen), money(deposit)
+    if account.balance + balance < 0 or account.frozen + frozen < 0:
+        raise ApplicationError(AccountError.LEDGER_BALANCE_NEGATIVE)
+    account.balance += balance
+    account.frozen += frozen
+    account.deposit += deposit
+    account.save(update_fields=["balance", "frozen", "deposit", "updated_at"])
+    return LedgerEntry.objects.create(
+        shop_id=shop_id,
+        kind=kind,
+        balance_delta=balance,
+        frozen_delta=frozen,
+        deposit_delta=deposit,
+        balance_after=account.balance,
+        frozen_after=account.frozen,
+        deposit_after=account.deposit,
+        ref_type=ref_type,
+        ref_id=str(ref_id),
+        memo=memo,
+        actor=actor,
+        created_at=now(),
+    )
+
+
+@transaction.atomic
+def shop_account_sync(*, shop: Shop, balance: Decimal, frozen: Decimal, deposit: Decimal) -> LedgerEntry | None:
+    """Bring the shop's funds to the figures a platform sync reports, through one `sync` entry.
+
+    Nothing is written when they already match, so a repeated sync changes nothing.
+    """
+    account, _ = ShopAccount.objects.get_or_create(shop=shop)
+    account = shop_account_lock(shop_id=shop.pk)
+    deltas = {"balance": balance - account.balance, "frozen": frozen - account.frozen, "deposit": deposit - account.deposit}
+    if not any(deltas.values()):
+        return None
+    return ledger_post(shop_id=shop.pk, kind=LedgerEntry.Kind.SYNC, account=account, memo="platform sync", **deltas)
+
+
+def quota_check(*, shop: Shop, user: User, per_payout: Decimal | None, daily: Decimal | None, actor: User) -> None:
+    """The rules of quota_set, callable alone so the admin form can show them as form errors."""
+    if not actor.is_superuser and not (actor.role == Role.MAIN and actor.shop_id == shop.pk):
+        raise ApplicationError(AccountError.QUOTA_MAIN_ONLY)
+    if user.shop_id != shop.pk:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    if user.role != Role.SUB:
+        raise ApplicationError(AccountError.QUOTA_NOT_SUB_ACCOUNT)
+    for value in (per_payout, daily):
+        if value is not None and (value <= 0 or money(value) != value):
+            raise ApplicationError(AccountError.QUOTA_INVALID)
+
+
+@transaction.atomic
+def quota_set(
+    *,
+    shop: Shop,
+    user: User,
+    per_payout: Decimal | None,
+    daily: Decimal | None,
+    enabled: bool,
+    actor: User,
+) -> PayoutQuota:
+    """Set a sub-account's payout quota (客服打款配额). Only the shop's main account may (SPEC §1).
+
+    Locks the quota row so a payout being checked against it sees either the old or the new limits.
+    """
+    quota_check(shop=shop, user=user, per_payout=per_payout, daily=daily, actor=actor)
+    quota, _ = PayoutQuota.objects.get_or_create(user=user, defaults={"shop": shop, "enabled": enabled})
+    quota = PayoutQuota.objects.select_for_update().get(pk=quota.pk)
+    quota.per_payout, quota.daily, quota.enabled = per_payout, daily, enabled
+    quota._change_reason = f"set by {actor.username}"
+    quota._history_user = actor
+    quota.save()
+    return quota

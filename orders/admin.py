@@ -1,0 +1,76 @@
+"""订单管理: the order list and the order detail page (items, parcels, refunds, operation log)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SHOP_ROLES, Role
+from core.admin import EVERYONE, PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
+
+from .models import Category, Order, OrderEvent, OrderItem, Parcel, PlatformShippingRefund, Refund
+
+
+class OrderItemInline(BackOfficeInline):
+    model = OrderItem
+    fields = ("product_id", "name", "price", "quantity", "promo")
+    readonly_fields = fields
+
+
+class ParcelInline(BackOfficeInline):
+    model = Parcel
+    fields = ("courier", "tracking_no", "outlet", "status")
+    readonly_fields = fields
+
+
+class RefundInline(BackOfficeInline):
+    model = Refund
+    fields = ("amount", "status", "reason", "created_at")
+    readonly_fields = fields
+
+
+class PlatformShippingRefundInline(BackOfficeInline):
+    model = PlatformShippingRefund
+    fields = ("amount", "at")
+    readonly_fields = fields
+    verbose_name_plural = _("shipping-fee refunds the platform already paid the buyer")
+
+
+class OrderEventInline(BackOfficeInline):
+    model = OrderEvent
+    fields = ("at", "type", "actor", "params")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+
+@admin.register(Order)
+class OrderAdmin(BackOfficeAdmin):
+    view_roles = SHOP_AND_PLATFORM
+    list_display = ("order_no", "shop", "buyer", "source_app", "status", "paid_amount", "refund_state", "created_at")
+    list_filter = ("status", "source_app", "payment", "goods_kind", "refund_state")
+    list_select_related = ("shop", "buyer")
+    search_fields = ("order_no", "items__product_id")
+    date_hierarchy = "created_at"
+    inlines = [OrderItemInline, ParcelInline, RefundInline, PlatformShippingRefundInline, OrderEventInline]
+    fieldsets = (
+        (None, {"fields": ("order_no", "shop", "buyer", "status", "refund_state")}),
+        (_("Payment"), {"fields": ("source_app", "payment", "paid_amount", "created_at", "paid_at",
+                                   "group_formed_at", "confirmed_receipt_at")}),
+        (_("Goods"), {"fields": ("goods_kind", "category", "deposit_presale", "local_life", "cross_border")}),
+    )
+
+
+@admin.register(Parcel)
+class ParcelAdmin(BackOfficeAdmin):
+    view_roles = frozenset({*SHOP_ROLES, *PLATFORM, Role.OUTLET})
+    list_display = ("tracking_no", "courier", "outlet", "status", "order")
+    list_filter = ("courier", "status")
+    list_select_related = ("outlet", "order")
+    search_fields = ("tracking_no", "order__order_no")
+
+
+@admin.register(Category)
+class CategoryAdmin(BackOfficeAdmin):
+    view_roles = EVERYONE
+    change_roles = PLATFORM
+    list_display = ("code", "name", "reship_enabled")
+    list_filter = ("reship_enabled",)
+    search_fields = ("code", "name")
