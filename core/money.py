@@ -26,6 +26,8 @@ def parse_money(value: object) -> Decimal:
         raise ValueError("not a decimal") from None
     if not amount.is_finite():
         raise ValueError("not a decimal")
+    if abs(amount) >= Decimal("1e12"):
+        raise ValueError("too large")
     if amount != amount.quantize(CENT):
         raise ValueError("more than two decimal places")
     return amount.quantize(CENT)
