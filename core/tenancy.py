@@ -4,6 +4,7 @@ A model says how its rows belong to someone with class attributes holding ORM pa
 - `tenant_shop_path`: the path to the owning shop ("shop", "order__shop"); shop members see their shop's rows.
 - `tenant_outlet_path`: the path to a courier outlet; outlet users see their outlet's rows.
 - `tenant_buyer_path`: the path to the buyer; buyers see their own rows (API only).
+A path of `ALL` means every row is visible to that kind of user (a catalog such as outlets).
 A model with none of them is global configuration (profiles, calendar, categories): readable by
 everyone who may reach it, writable only where its admin says. Platform staff see every row.
 Rows out of scope answer as if they did not exist (404). `tests/core/test_tenancy.py` checks that every
@@ -13,6 +14,7 @@ model of the project declares one of these or is listed as global, so a new mode
 from django.db import models
 
 TENANT_PATH_ATTRS = ("tenant_shop_path", "tenant_outlet_path", "tenant_buyer_path")
+ALL = "*"
 
 
 def tenant_paths(model: type[models.Model]) -> dict[str, str]:
@@ -35,12 +37,17 @@ def scope_queryset(qs: models.QuerySet, user) -> models.QuerySet:
     if not paths:
         return qs
     if user.shop_id is not None:
-        path = paths.get("tenant_shop_path")
-        return qs.filter(**{path: user.shop_id}) if path else qs.none()
+        return _filter(qs, paths.get("tenant_shop_path"), user.shop_id)
     if user.outlet_id is not None:
-        path = paths.get("tenant_outlet_path")
-        return qs.filter(**{path: user.outlet_id}) if path else qs.none()
+        return _filter(qs, paths.get("tenant_outlet_path"), user.outlet_id)
     if user.is_buyer:
-        path = paths.get("tenant_buyer_path")
-        return qs.filter(**{path: user.pk}) if path else qs.none()
+        return _filter(qs, paths.get("tenant_buyer_path"), user.pk)
     return qs.none()
+
+
+def _filter(qs: models.QuerySet, path: str | None, value: int) -> models.QuerySet:
+    if path is None:
+        return qs.none()
+    if path == ALL:
+        return qs
+    return qs.filter(**{path: value})

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.tenancy import ALL
+
 from .couriers import COURIER_CHOICES
 
 
@@ -12,6 +14,7 @@ class Outlet(models.Model):
     name = models.CharField(_("name"), max_length=128)
     e_waybill = models.BooleanField(_("Douyin e-waybill"), default=False)
 
+    tenant_shop_path = ALL  # shops choose among all outlets (INT-03)
     tenant_outlet_path = "pk"
 
     class Meta:
