@@ -96,6 +96,7 @@ class PayoutQuotaAdmin(BackOfficeHistoryAdmin):
     search_fields = ("user__username",)
     fields = ("user", "per_payout", "daily", "enabled")
     list_select_related = ("user", "shop")
+    autocomplete_fields = ("user",)
 
     def get_readonly_fields(self, request, obj=None):
         return ("user",) if obj else ()
@@ -117,12 +118,6 @@ class PayoutQuotaAdmin(BackOfficeHistoryAdmin):
                 return data
 
         return QuotaForm
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "user":
-            field.queryset = field.queryset.filter(role=Role.SUB, payout_quota__isnull=True)
-        return field
 
     def save_model(self, request, obj, form, change):
         saved = quota_set(

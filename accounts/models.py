@@ -189,11 +189,12 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        ordering = ["username"]
         constraints = [
             # Shop people belong to exactly one shop; nobody else belongs to a shop.
             models.CheckConstraint(
-                condition=(Q(role__in=[r.value for r in SHOP_ROLES]) & Q(shop__isnull=False))
-                | (~Q(role__in=[r.value for r in SHOP_ROLES]) & Q(shop__isnull=True)),
+                condition=(Q(role__in=sorted(SHOP_ROLES)) & Q(shop__isnull=False))
+                | (~Q(role__in=sorted(SHOP_ROLES)) & Q(shop__isnull=True)),
                 name="user_shop_iff_shop_role",
             ),
             models.CheckConstraint(
@@ -228,7 +229,13 @@ class PayoutQuota(models.Model):
     """A sub-account's payout quota (客服打款配额), set by the shop's main account only (SPEC §1)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("shop"))
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="payout_quota", verbose_name=_("sub-account"))
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        related_name="payout_quota",
+        limit_choices_to={"role": Role.SUB},
+        verbose_name=_("sub-account"),
+    )
     per_payout = models.DecimalField(
         _("per-payout limit"), null=True, blank=True, help_text=_("Empty: unlimited."), **MONEY
     )

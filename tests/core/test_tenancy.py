@@ -157,7 +157,7 @@ def test_admin_foreign_key_choices_are_scoped(both_shops, client):
     """A main account adding a quota can pick only their own shop's sub-accounts."""
     client.force_login(User.objects.get(username="dy_admin"))
     response = client.get(admin_url(PayoutQuota, "add"))
-    choices = {str(c[1]) for c in response.context["adminform"].form.fields["user"].choices}
+    choices = {u.username for u in response.context["adminform"].form.fields["user"].queryset}
     assert "dy_cs2" in choices
     assert not any(name.startswith("pdd_") for name in choices)
 
@@ -198,3 +198,13 @@ def test_operation_log_lists_the_orders_events(both_shops, api):
     OrderEvent.objects.create(order=Order.objects.get(order_no="DY1001"), type="payout_created", at=timezone.now())
     log = api("tok-dy_cs1").get("/api/v1/orders/DY1001/operation-log/").json()["results"]
     assert [e["type"] for e in log] == ["synced", "payout_created"]
+
+
+@pytest.mark.django_db
+def test_admin_autocomplete_offers_only_the_shops_own_sub_accounts(both_shops, client):
+    client.force_login(User.objects.get(username="dy_admin"))
+    response = client.get("/admin/autocomplete/", {"app_label": "accounts", "model_name": "payoutquota",
+                                                   "field_name": "user", "term": "cs"})
+    assert response.status_code == 200
+    names = {r["text"] for r in response.json()["results"]}
+    assert names == {"dy_cs1", "dy_cs2"}
