@@ -9,7 +9,7 @@ from core.errors import ApplicationError, CommonError
 from core.money import ZERO, money
 
 from .errors import AccountError
-from .models import LedgerEntry, PayoutQuota, Role, Shop, ShopAccount, User
+from .models import LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 
 
 def shop_account_lock(*, shop_id: int) -> ShopAccount:
@@ -115,3 +115,13 @@ def quota_set(
     quota._history_user = actor
     quota.save()
     return quota
+
+
+def profiles_ensure_defaults() -> None:
+    """Create the Douyin and Pinduoduo profiles with SPEC defaults where they are missing; never overwrite
+    a profile platform staff edited. The data migration does this on install; the loader does it again so
+    a flushed database (transactional tests) still has them."""
+    from .profiles import DEFAULT_PROFILES
+
+    for code, values in DEFAULT_PROFILES.items():
+        PlatformProfile.objects.get_or_create(code=code, defaults=values)

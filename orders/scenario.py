@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 
 from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
-from accounts.services import shop_account_sync
+from accounts.services import profiles_ensure_defaults, shop_account_sync
 from core.clock import now
 from core.money import parse_money
 from logistics.couriers import COURIERS, tracking_no_valid
@@ -440,6 +440,7 @@ class _Writer:
 
 def load_scenario(data: Any) -> dict[str, int]:
     """Check, then apply `data` in one transaction. Returns counts of rows created and updated."""
+    profiles_ensure_defaults()
     parsed = _parse(data)
     writer = _Writer()
     with transaction.atomic():

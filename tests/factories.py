@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import PlatformProfile, Role, Shop, ShopAccount, User
+from accounts.services import profiles_ensure_defaults
 from orders.models import Category, Order, OrderItem
 
 
@@ -17,7 +18,7 @@ class ShopFactory(factory.django.DjangoModelFactory):
 
     key = factory.Sequence(lambda n: f"shop{n}")
     name = factory.Sequence(lambda n: f"测试小店{n}")
-    profile = factory.LazyFunction(lambda: PlatformProfile.objects.get(code="douyin"))
+    profile = factory.LazyFunction(lambda: profiles_ensure_defaults() or PlatformProfile.objects.get(code="douyin"))
 
     @factory.post_generation
     def account(obj, create, extracted, **kwargs):
