@@ -14,4 +14,6 @@ class AccountError:
     QUOTA_NOT_SUB_ACCOUNT = ErrorCode(
         "quota_not_sub_account", "只能为本店子账号设置打款配额", "Quotas are set for the shop's sub-accounts only."
     )
-    QUOTA_INVALID = ErrorCode("invalid_amount", "配额金额须为正数且最多两位小数", "Limits must be positive with at most two decimals.")
+    QUOTA_INVALID = ErrorCode(
+        "invalid_amount", "配额金额须为正数且最多两位小数", "Limits must be positive with at most two decimals."
+    )

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = admin.site.site_title = settings.ADMIN_SITE_HEADER
 admin.site.index_title = settings.ADMIN_INDEX_TITLE
+admin.site.site_url = None  # the admin is the whole site: no "view site" link
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

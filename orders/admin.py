@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SHOP_ROLES, Role
 from core.admin import EVERYONE, PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
 
+from .events import event_label
 from .models import Category, Order, OrderEvent, OrderItem, Parcel, PlatformShippingRefund, Refund
 
 
@@ -36,9 +37,13 @@ class PlatformShippingRefundInline(BackOfficeInline):
 
 class OrderEventInline(BackOfficeInline):
     model = OrderEvent
-    fields = ("at", "type", "actor", "params")
+    fields = ("at", "what", "actor", "params")
     readonly_fields = fields
     ordering = ("at", "id")
+
+    @admin.display(description=_("operation"))
+    def what(self, obj):
+        return event_label(obj.type)
 
 
 @admin.register(Order)

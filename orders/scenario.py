@@ -20,12 +20,12 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from accounts.services import profiles_ensure_defaults, shop_account_sync
-from core.clock import now
 from core.money import parse_money
 from logistics.couriers import COURIERS, tracking_no_valid
 from logistics.models import Outlet
 
-from .models import Category, Order, OrderEvent, OrderItem, Parcel, PlatformShippingRefund
+from .events import order_sync_updated_event, order_synced_event
+from .models import Category, Order, OrderItem, Parcel, PlatformShippingRefund
 
 IGNORED_KEYS = {"note"}
 
@@ -417,9 +417,9 @@ class _Writer:
         order, created, changed = _upsert(Order, {"order_no": o["order_no"]}, values)
         self.count("orders", created, changed)
         if created:
-            OrderEvent.objects.create(order=order, type="synced", at=now(), params={"source": "scenario"})
+            order_synced_event(order=order, source="scenario")
         elif changed:
-            OrderEvent.objects.create(order=order, type="sync_updated", at=now(), params={"fields": sorted(changed)})
+            order_sync_updated_event(order=order, fields=changed)
         for item in o["items"]:
             lookup = {"order": order, "product_id": item["product_id"]}
             _, c, ch = _upsert(OrderItem, lookup, {k: item[k] for k in ("name", "price", "quantity", "promo")})

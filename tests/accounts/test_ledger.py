@@ -19,7 +19,9 @@ def test_posting_moves_cached_balances_and_appends_one_entry():
     shop = ShopFactory()
     shop_account_sync(shop=shop, balance=Decimal("100.00"), frozen=Decimal("10.00"), deposit=Decimal("50.00"))
 
-    entry = ledger_post(shop_id=shop.pk, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=Decimal("-30.00"), ref_type="payout", ref_id=7)
+    entry = ledger_post(
+        shop_id=shop.pk, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=Decimal("-30.00"), ref_type="payout", ref_id=7
+    )
 
     account = ShopAccount.objects.get(shop=shop)
     assert (account.balance, account.frozen, account.deposit) == (Decimal("70.00"), Decimal("10.00"), Decimal("50.00"))

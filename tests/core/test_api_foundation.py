@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 from django.urls import path
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import LedgerEntry

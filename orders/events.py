@@ -1,0 +1,25 @@
+"""Operation-log entries of an order (操作日志): one constructor per type, and how each type reads."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.clock import now
+
+from .models import Order, OrderEvent
+
+# Apps that write to the operation log add their types here (ASE-R04: each opening of the entry, …).
+EVENT_LABELS = {
+    "synced": _("created by platform sync"),
+    "sync_updated": _("updated by platform sync"),
+}
+
+
+def event_label(event_type: str) -> str:
+    return str(EVENT_LABELS.get(event_type, event_type))
+
+
+def order_synced_event(*, order: Order, source: str) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, type="synced", at=now(), params={"source": source})
+
+
+def order_sync_updated_event(*, order: Order, fields: list[str]) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, type="sync_updated", at=now(), params={"fields": sorted(fields)})
