@@ -84,6 +84,9 @@ class UserAdmin(BackOfficeAdmin):
     fields = ("username", "role", "shop", "outlet", "sandbox_wallet", "is_active", "last_login", "date_joined")
     readonly_fields = fields
 
+    def has_add_permission(self, request, *args) -> bool:
+        return False  # people arrive through the platform sync (load_scenario), not an empty admin form
+
 
 @admin.register(PayoutQuota)
 class PayoutQuotaAdmin(BackOfficeHistoryAdmin):

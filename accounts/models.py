@@ -73,14 +73,22 @@ class PlatformProfile(models.Model):
     claim_closes_after_hours = models.PositiveIntegerField(_("claim window closes after (h)"))
     claim_max_amount = models.DecimalField(_("claim compensation at most"), **MONEY)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("platform rule profile history"))
 
     class Meta:
         verbose_name = _("platform rule profile")
         verbose_name_plural = _("platform rule profiles")
         constraints = [
-            models.CheckConstraint(condition=Q(min_amount__gt=0), name="profile_min_amount_positive"),
-            models.CheckConstraint(condition=Q(order_cap__gt=0), name="profile_order_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(min_amount__gt=0),
+                name="profile_min_amount_positive",
+                violation_error_message=_("The minimum amount must be greater than 0."),
+            ),
+            models.CheckConstraint(
+                condition=Q(order_cap__gt=0),
+                name="profile_order_cap_positive",
+                violation_error_message=_("The per-order cap must be greater than 0."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,7 +105,7 @@ class CalendarDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=64, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("working-day calendar history"))
 
     class Meta:
         verbose_name = _("calendar day")
@@ -241,7 +249,7 @@ class PayoutQuota(models.Model):
     daily = models.DecimalField(_("daily limit"), null=True, blank=True, help_text=_("Empty: unlimited."), **MONEY)
     enabled = models.BooleanField(_("enabled"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("payout quota history"))
 
     tenant_shop_path = "shop"
 
@@ -250,9 +258,15 @@ class PayoutQuota(models.Model):
         verbose_name_plural = _("customer-service payout quotas")
         constraints = [
             models.CheckConstraint(
-                condition=Q(per_payout__isnull=True) | Q(per_payout__gt=0), name="quota_per_payout_positive"
+                condition=Q(per_payout__isnull=True) | Q(per_payout__gt=0),
+                name="quota_per_payout_positive",
+                violation_error_message=_("The per-payout limit must be greater than 0."),
             ),
-            models.CheckConstraint(condition=Q(daily__isnull=True) | Q(daily__gt=0), name="quota_daily_positive"),
+            models.CheckConstraint(
+                condition=Q(daily__isnull=True) | Q(daily__gt=0),
+                name="quota_daily_positive",
+                violation_error_message=_("The daily limit must be greater than 0."),
+            ),
         ]
 
     def __str__(self) -> str:

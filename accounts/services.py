@@ -77,7 +77,7 @@ def shop_account_sync(*, shop: Shop, balance: Decimal, frozen: Decimal, deposit:
     deltas = {"balance": balance - account.balance, "frozen": frozen - account.frozen, "deposit": deposit - account.deposit}
     if not any(deltas.values()):
         return None
-    return ledger_post(shop_id=shop.pk, kind=LedgerEntry.Kind.SYNC, account=account, memo="platform sync", **deltas)
+    return ledger_post(shop_id=shop.pk, kind=LedgerEntry.Kind.SYNC, account=account, **deltas)
 
 
 def quota_check(*, shop: Shop, user: User, per_payout: Decimal | None, daily: Decimal | None, actor: User) -> None:
@@ -111,7 +111,6 @@ def quota_set(
     quota, _ = PayoutQuota.objects.get_or_create(user=user, defaults={"shop": shop, "enabled": enabled})
     quota = PayoutQuota.objects.select_for_update().get(pk=quota.pk)
     quota.per_payout, quota.daily, quota.enabled = per_payout, daily, enabled
-    quota._change_reason = f"set by {actor.username}"
     quota._history_user = actor
     quota.save()
     return quota

@@ -37,13 +37,17 @@ class PlatformShippingRefundInline(BackOfficeInline):
 
 class OrderEventInline(BackOfficeInline):
     model = OrderEvent
-    fields = ("at", "what", "actor", "params")
+    fields = ("at", "what", "actor", "details")
     readonly_fields = fields
     ordering = ("at", "id")
 
     @admin.display(description=_("operation"))
     def what(self, obj):
         return event_label(obj.type)
+
+    @admin.display(description=_("details"))
+    def details(self, obj):
+        return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in obj.params.items())
 
 
 @admin.register(Order)

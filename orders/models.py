@@ -213,4 +213,6 @@ class OrderEvent(models.Model):
         indexes = [models.Index(fields=["order", "at"])]
 
     def __str__(self) -> str:
-        return self.type
+        from .events import event_label
+
+        return event_label(self.type)

@@ -399,7 +399,6 @@ class _Writer:
             return
         for k, v in values.items():
             setattr(quota, k, v)
-        quota._change_reason = "platform sync (scenario)"
         created = quota.pk is None
         quota.save()
         self.count("quotas", created, True)

@@ -166,3 +166,7 @@ LOGGING = {
 
 ADMIN_SITE_HEADER = _("After-sales back office")
 ADMIN_INDEX_TITLE = _("Workbench")
+
+# History of admin-edited configuration is an audit trail, not an undo button: a revert would skip the
+# services (quota_set) that hold the rules.
+SIMPLE_HISTORY_REVERT_DISABLED = True
