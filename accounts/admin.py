@@ -148,5 +148,5 @@ class LedgerEntryAdmin(BackOfficeAdmin):
                     "deposit_after", "ref_type", "ref_id", "actor")
     list_filter = ("kind",)
     list_select_related = ("shop", "actor")
-    search_fields = ("ref_id", "memo")
-    date_hierarchy = "created_at"
+    search_fields = ("=ref_id",)
+    search_help_text = _("Reference (payout, ticket or interception number)")
