@@ -124,3 +124,15 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(demo, cli
     client.force_login(User.objects.get(username="dy_admin"))
     html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="zh-hans"' in html
+
+
+def test_order_search_by_number_or_product_id_stays_in_the_shop(demo, client):
+    from orders.models import OrderItem
+
+    client.force_login(User.objects.get(username="dy_cs1"))
+    found = client.get(reverse("admin:orders_order_changelist"), {"q": "DY1022"}).context["cl"].result_list
+    assert [o.order_no for o in found] == ["DY1022"]
+    product = OrderItem.objects.filter(order__order_no="DY1023").first().product_id
+    by_product = client.get(reverse("admin:orders_order_changelist"), {"q": product}).context["cl"].result_list
+    assert "DY1023" in {o.order_no for o in by_product}
+    assert not client.get(reverse("admin:orders_order_changelist"), {"q": "PDD2001"}).context["cl"].result_list
