@@ -67,7 +67,7 @@ def populate(total: int) -> None:
                    CASE WHEN g %% 2 = 0 THEN (SELECT id FROM accounts_shop WHERE key = 'dy')
                         ELSE (SELECT ids[1 + g %% 50] FROM shops) END,
                    (SELECT id FROM accounts_user WHERE username = 'buyer_ok'),
-                   'douyin', 'online', (ARRAY['stocking','shipped','completed','closed'])[1 + g %% 4], false,
+                   'douyin', 'online', (ARRAY['stocking','shipped','completed','closed'])[1 + (g / 2) %% 4], false,
                    'physical', (SELECT id FROM orders_category WHERE code = 'smart_home'), false, false,
                    now() - (g || ' seconds')::interval, 100.00, 'none'
             FROM generate_series(%s, %s) AS g

@@ -136,3 +136,14 @@ def test_order_search_by_number_or_product_id_stays_in_the_shop(demo, client):
     by_product = client.get(reverse("admin:orders_order_changelist"), {"q": product}).context["cl"].result_list
     assert "DY1023" in {o.order_no for o in by_product}
     assert not client.get(reverse("admin:orders_order_changelist"), {"q": "PDD2001"}).context["cl"].result_list
+
+
+def test_admin_lists_count_exactly_below_the_estimate_threshold_and_estimate_above(demo, monkeypatch):
+    from core.admin import EstimatedCountPaginator
+    from orders.models import Order
+
+    qs = Order.objects.filter(shop__key="dy")
+    assert EstimatedCountPaginator(qs, 50).count == qs.count()
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_FROM", 1)
+    estimate = EstimatedCountPaginator(qs, 50).count
+    assert isinstance(estimate, int) and estimate >= 1
