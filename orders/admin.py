@@ -53,13 +53,18 @@ class OrderEventInline(BackOfficeInline):
 @admin.register(Order)
 class OrderAdmin(BackOfficeAdmin):
     view_roles = SHOP_AND_PLATFORM
-    list_display = ("order_no", "shop", "buyer", "source_app", "status", "paid_amount", "refund_state", "created_at")
+    list_display = ("order_no", "shop", "buyer_name", "source_app", "status", "paid_amount", "refund_state", "created_at")
     list_filter = ("status", "source_app", "payment", "goods_kind", "refund_state")
     list_select_related = ("shop", "buyer")
     # Exact matches use the unique and product indexes; no date_hierarchy: its year/month links run a
     # DISTINCT over the whole table on every page (PERFORMANCE.md).
     search_fields = ("=order_no", "=items__product_id")
     search_help_text = _("Order number or product ID")
+
+    @admin.display(description=_("buyer"), ordering="buyer__username")
+    def buyer_name(self, obj):
+        # Plain text: buyers are platform users outside the shop's scope, so a link would lead to a 404.
+        return obj.buyer.username
 
     def get_search_results(self, request, queryset, search_term):
         # The stock search joins the items and then needs DISTINCT over the whole result; an IN on the
@@ -74,7 +79,7 @@ class OrderAdmin(BackOfficeAdmin):
         return queryset.filter(pk__in=matches), False
     inlines = [OrderItemInline, ParcelInline, RefundInline, PlatformShippingRefundInline, OrderEventInline]
     fieldsets = (
-        (None, {"fields": ("order_no", "shop", "buyer", "status", "refund_state")}),
+        (None, {"fields": ("order_no", "shop", "buyer_name", "status", "refund_state")}),
         (_("Payment"), {"fields": ("source_app", "payment", "paid_amount", "created_at", "paid_at",
                                    "group_formed_at", "confirmed_receipt_at")}),
         (_("Goods"), {"fields": ("goods_kind", "category", "deposit_presale", "local_life", "cross_border")}),
