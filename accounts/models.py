@@ -208,6 +208,8 @@ class User(AbstractUser):
                 condition=(Q(role="outlet") & Q(outlet__isnull=False)) | (~Q(role="outlet") & Q(outlet__isnull=True)),
                 name="user_outlet_iff_outlet_role",
             ),
+            # A shop has one administrator (主账号).
+            models.UniqueConstraint(fields=["shop"], condition=Q(role="main"), name="one_main_account_per_shop"),
         ]
 
     def save(self, *args, **kwargs) -> None:

@@ -231,6 +231,9 @@ def _parse(data: Any) -> dict:
             "users": [],
             "orders": [],
         }
+        mains = [u.get("username") for u in c.list(s, "users", path) if isinstance(u, dict) and u.get("role") == "main"]
+        if len(mains) > 1:
+            c.fail(f"{path}.users", f"more than one main account ({', '.join(map(str, mains))})")
         for j, raw_user in enumerate(c.list(s, "users", path)):
             upath = f"{path}.users[{j}]"
             u = person(raw_user, upath, {"role", "quota"})
@@ -367,6 +370,11 @@ class _Writer:
         if user is not None and user.shop_id != (shop.pk if shop else None):
             self.errors.append(f"{path}.username: {p['username']!r} belongs to another shop")
             return user
+        if role == Role.MAIN:
+            other = User.objects.filter(shop=shop, role=Role.MAIN).exclude(username=p["username"]).first()
+            if other is not None:
+                self.errors.append(f"{path}.role: the shop's main account is already {other.username!r}")
+                return user or other
         values = {"role": role, "shop": shop, "outlet": outlet, "sandbox_wallet": wallet}
         user, created, changed = _upsert(User, {"username": p["username"]}, values)
         if created:

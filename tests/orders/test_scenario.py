@@ -96,6 +96,8 @@ def test_reload_updates_by_key_and_moves_money_through_the_ledger(demo):
         (lambda d: d["shops"][0]["orders"][0]["items"][0].update(quantity=0), "items[0].quantity: less than 1"),
         (lambda d: d["outlets"][0].update(courier="sf"), "outlets[0].courier: not one of"),
         (lambda d: d.update(shops={}), "shops: not a list"),
+        (lambda d: d["shops"][0]["users"].append({"username": "dy_boss", "role": "main"}),
+         "shops[0].users: more than one main account (dy_admin, dy_boss)"),
     ],
 )
 def test_a_bad_file_names_the_field_and_writes_nothing(db, mutate, expected):
@@ -138,6 +140,18 @@ def test_orders_and_people_cannot_move_between_shops(demo):
 
     assert any("belongs to another shop" in e and "orders" in e for e in exc.value.errors), exc.value.errors
     assert any("'dy_cs1' belongs to another shop" in e for e in exc.value.errors), exc.value.errors
+    assert row_counts() == before
+
+
+def test_a_shop_keeps_its_one_main_account(demo):
+    data = demo_data()
+    data["shops"][0]["users"][0]["username"] = "dy_new_admin"
+    before = row_counts()
+
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(data)
+
+    assert exc.value.errors == ["shops[0].users[0].role: the shop's main account is already 'dy_admin'"]
     assert row_counts() == before
 
 
