@@ -144,7 +144,3 @@ class BackOfficeHistoryAdmin(SimpleHistoryAdmin, BackOfficeAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._check_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-
-def money_display(value: models.DecimalField) -> str:
-    return "—" if value is None else f"¥{value:,.2f}"

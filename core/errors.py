@@ -55,6 +55,3 @@ class CommonError:
     THROTTLED = ErrorCode("throttled", "请求过于频繁", "Too many requests.", status=429)
     UNSUPPORTED_MEDIA = ErrorCode("unsupported_media_type", "不支持的内容类型", "Unsupported media type.", status=415)
     NOT_ACCEPTABLE = ErrorCode("not_acceptable", "无法提供所请求的格式", "Not acceptable.", status=406)
-    ROLE_NOT_ALLOWED = ErrorCode(
-        "role_not_allowed", "仅主账号可执行此操作", "Only the shop's main account may do this.", status=403
-    )

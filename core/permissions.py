@@ -2,22 +2,10 @@
 
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Role
-
 
 class IsShopMember(BasePermission):
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_shop_member)
-
-
-class IsMainAccount(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.role == Role.MAIN)
-
-
-class IsPlatformStaff(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_platform_staff)
 
 
 class IsShopMemberOrBuyer(BasePermission):

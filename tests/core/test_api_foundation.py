@@ -13,8 +13,8 @@ from core.errors import ApplicationError, ErrorCode
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = ErrorCode("order_payout_cap_exceeded", "主订单维度限制累计打款额度最高{cap}元",
-                   "Payouts on one order total at most {cap}.", rule="PAY-L02")
+# A made-up refusal: this file checks the error plumbing, not any rule of SPEC.md.
+SAMPLE = ErrorCode("sample_cap_exceeded", "示例：累计金额最高{cap}元", "Sample: the total is at most {cap}.", rule="SAMPLE-1")
 
 
 class RaisingApi(APIView):
@@ -34,10 +34,10 @@ def test_service_errors_leave_as_code_messages_and_rule(demo, api, settings):
     response = api("tok-dy_admin").post("/raise/", {"amount": "10.00"}, format="json")
     assert response.status_code == 422
     assert response.json() == {
-        "code": "order_payout_cap_exceeded",
-        "message": "主订单维度限制累计打款额度最高500.00元",
-        "message_en": "Payouts on one order total at most 500.00.",
-        "rule": "PAY-L02",
+        "code": "sample_cap_exceeded",
+        "message": "示例：累计金额最高500.00元",
+        "message_en": "Sample: the total is at most 500.00.",
+        "rule": "SAMPLE-1",
     }
 
 
