@@ -67,14 +67,18 @@ def ledger_post(
 
 
 @transaction.atomic
-def shop_account_sync(*, shop: Shop, balance: Decimal, frozen: Decimal, deposit: Decimal) -> LedgerEntry | None:
+def shop_account_sync(
+    *, shop: Shop, balance: Decimal | None, frozen: Decimal | None, deposit: Decimal | None
+) -> LedgerEntry | None:
     """Bring the shop's funds to the figures a platform sync reports, through one `sync` entry.
 
-    Nothing is written when they already match, so a repeated sync changes nothing.
+    A figure given as None stays as it is (a new account starts at 0.00); the comparison happens under
+    the row lock. Nothing is written when the figures already match, so a repeated sync changes nothing.
     """
-    account, _ = ShopAccount.objects.get_or_create(shop=shop)
+    ShopAccount.objects.get_or_create(shop=shop)
     account = shop_account_lock(shop_id=shop.pk)
-    deltas = {"balance": balance - account.balance, "frozen": frozen - account.frozen, "deposit": deposit - account.deposit}
+    targets = {"balance": balance, "frozen": frozen, "deposit": deposit}
+    deltas = {k: v - getattr(account, k) for k, v in targets.items() if v is not None}
     if not any(deltas.values()):
         return None
     return ledger_post(shop_id=shop.pk, kind=LedgerEntry.Kind.SYNC, account=account, **deltas)
@@ -108,8 +112,8 @@ def quota_set(
     Locks the quota row so a payout being checked against it sees either the old or the new limits.
     """
     quota_check(shop=shop, user=user, per_payout=per_payout, daily=daily, actor=actor)
-    quota, _ = PayoutQuota.objects.get_or_create(user=user, defaults={"shop": shop, "enabled": enabled})
-    quota = PayoutQuota.objects.select_for_update().get(pk=quota.pk)
+    # One history row per change: lock the existing quota, or build a new one and save it once.
+    quota = PayoutQuota.objects.select_for_update().filter(user=user).first() or PayoutQuota(user=user, shop=shop)
     quota.per_payout, quota.daily, quota.enabled = per_payout, daily, enabled
     quota._history_user = actor
     quota.save()

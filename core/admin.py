@@ -5,6 +5,8 @@ A ModelAdmin says which roles may view, add, change and delete (`*_roles`); rows
 object the user may not see answers 404, exactly as one that does not exist.
 """
 
+import json
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection, models
@@ -53,8 +55,6 @@ def _planner_rows(qs: models.QuerySet) -> int:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
-        import json
-
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
 

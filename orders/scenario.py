@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 
-from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, User
 from accounts.services import profiles_ensure_defaults, shop_account_sync
 from core.money import parse_money
 from logistics.couriers import COURIERS, tracking_no_valid
@@ -481,14 +481,8 @@ def load_scenario(data: Any) -> dict[str, int]:
             values["profile"] = profiles[s["profile"]]
             shop, c, ch = _upsert(Shop, {"key": s["key"]}, values)
             writer.count("shops", c, ch)
-            account, _ = ShopAccount.objects.get_or_create(shop=shop)
-            # A field left out of the file leaves the figure as it is (a new shop starts at 0.00).
-            entry = shop_account_sync(
-                shop=shop,
-                balance=s["balance"] if s["balance"] is not None else account.balance,
-                frozen=s["frozen"] if s["frozen"] is not None else account.frozen,
-                deposit=s["deposit"] if s["deposit"] is not None else account.deposit,
-            )
+            # A field left out of the file (None) leaves the figure as it is.
+            entry = shop_account_sync(shop=shop, balance=s["balance"], frozen=s["frozen"], deposit=s["deposit"])
             writer.count("ledger entries", entry is not None, False)
             for j, u in enumerate(s["users"]):
                 user = writer.person(u, f"{path}.users[{j}]", role=u["role"], shop=shop)

@@ -104,3 +104,12 @@ def test_concurrent_postings_on_one_shop_lose_no_update_and_never_overdraw():
     assert ShopAccount.objects.get(shop=shop).balance == Decimal("0.00")
     assert ledger_drifts() == []
     call_command("verify_ledger")
+
+
+def test_sync_leaves_a_figure_given_as_none_as_it_is():
+    shop = ShopFactory()
+    shop_account_sync(shop=shop, balance=Decimal("9.00"), frozen=Decimal("1.00"), deposit=Decimal("2.00"))
+    shop_account_sync(shop=shop, balance=Decimal("12.00"), frozen=None, deposit=None)
+    account = ShopAccount.objects.get(shop=shop)
+    assert (account.balance, account.frozen, account.deposit) == (Decimal("12.00"), Decimal("1.00"), Decimal("2.00"))
+    assert ledger_drifts() == []

@@ -50,3 +50,11 @@ def test_quota_limits_are_positive_cents(demo, bad):
         quota_set(shop=main.shop, user=sub, per_payout=bad, daily=None, enabled=True, actor=main)
     assert exc.value.code == "invalid_amount"
     assert not PayoutQuota.objects.filter(user=sub).exists()
+
+
+def test_a_new_quota_writes_one_history_row(demo):
+    main, sub = User.objects.get(username="dy_admin"), User.objects.get(username="dy_cs2")
+    quota = quota_set(shop=main.shop, user=sub, per_payout=Decimal("30.00"), daily=Decimal("90.00"), enabled=False,
+                      actor=main)
+    assert quota.history.count() == 1
+    assert (quota.shop, quota.enabled) == (main.shop, False)
