@@ -67,6 +67,39 @@ def ledger_post(
 
 
 @transaction.atomic
+def ledger_charge(
+    *,
+    shop_id: int,
+    amount: Decimal,
+    kind: str,
+    ref_type: str = "",
+    ref_id: str | int = "",
+    memo: str = "",
+    actor: User | None = None,
+) -> str:
+    """Take money the shop owes (a merchant-borne refund, a fee, a penalty coupon) and say where from.
+
+    The whole amount comes from the available balance (entry of `kind`); if that is short, the whole
+    amount from the deposit (`deposit_deduction`); if the deposit is short too, the platform advances it
+    and deducts the deposit, which goes negative: the shop's debt (`platform_advance`, ASE-R03, RS-05).
+    Locks the shop account. Returns "balance", "deposit" or "platform_advance".
+    """
+    amount = money(amount)
+    if amount <= 0:
+        raise ValueError("ledger_charge takes a positive amount")
+    account = shop_account_lock(shop_id=shop_id)
+    ref = {"ref_type": ref_type, "ref_id": ref_id, "actor": actor, "account": account, "memo": memo or kind}
+    if account.available >= amount:
+        ledger_post(shop_id=shop_id, kind=kind, balance=-amount, **ref)
+        return "balance"
+    if account.deposit >= amount:
+        ledger_post(shop_id=shop_id, kind=LedgerEntry.Kind.DEPOSIT_DEDUCTION, deposit=-amount, **ref)
+        return "deposit"
+    ledger_post(shop_id=shop_id, kind=LedgerEntry.Kind.PLATFORM_ADVANCE, deposit=-amount, **ref)
+    return "platform_advance"
+
+
+@transaction.atomic
 def shop_account_sync(
     *, shop: Shop, balance: Decimal | None, frozen: Decimal | None, deposit: Decimal | None
 ) -> LedgerEntry | None:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from accounts.models import LedgerEntry, ShopAccount, User
-from accounts.services import ledger_post, shop_account_lock
+from accounts.models import LedgerEntry, User
+from accounts.services import ledger_charge
 from core.clock import now
 from core.money import money
 from orders.models import Order, Refund
@@ -24,22 +24,6 @@ def ticket_event_add(*, ticket: Ticket, type: str, actor: User | None = None, **
     return TicketEvent.objects.create(ticket=ticket, type=type, actor=actor, at=now(), params=params)
 
 
-def _merchant_refund_post(*, ticket: Ticket, amount: Decimal, actor: User | None) -> str:
-    """Take a refund from the shop (ASE-R03): the whole amount from the available balance; if that is
-    short, the whole amount from the deposit; if the deposit is short too, the platform pays the buyer
-    first (先行赔付) and deducts the deposit, which goes negative (the shop's debt). Returns the source."""
-    account: ShopAccount = shop_account_lock(shop_id=ticket.shop_id)
-    ref = {"ref_type": "ticket", "ref_id": ticket.pk, "actor": actor, "account": account}
-    if account.available >= amount:
-        ledger_post(shop_id=ticket.shop_id, kind=LedgerEntry.Kind.MERCHANT_REFUND, balance=-amount, **ref)
-        return "balance"
-    if account.deposit >= amount:
-        ledger_post(shop_id=ticket.shop_id, kind=LedgerEntry.Kind.DEPOSIT_DEDUCTION, deposit=-amount, **ref)
-        return "deposit"
-    ledger_post(shop_id=ticket.shop_id, kind=LedgerEntry.Kind.PLATFORM_ADVANCE, deposit=-amount, **ref)
-    return "platform_advance"
-
-
 @transaction.atomic
 def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
     """Refund a ticket in full, once: the money leaves the shop through the ledger (ASE-R03 waterfall),
@@ -54,7 +38,9 @@ def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
         return ticket
     order = ticket.order
     amount = money(ticket.amount if ticket.amount is not None else order.paid_amount)
-    source = _merchant_refund_post(ticket=ticket, amount=amount, actor=actor)
+    # ASE-R03: borne by the merchant in full — balance, else deposit, else a platform advance.
+    source = ledger_charge(shop_id=ticket.shop_id, amount=amount, kind=LedgerEntry.Kind.MERCHANT_REFUND,
+                           ref_type="ticket", ref_id=ticket.pk, actor=actor, memo=cause)
     at = now()
     Refund.objects.create(order=order, amount=amount, status=Refund.Status.SUCCEEDED, reason=cause, created_at=at)
     refunded = sum((r.amount for r in order.refunds.filter(status=Refund.Status.SUCCEEDED)), Decimal("0"))

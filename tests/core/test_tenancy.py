@@ -5,6 +5,8 @@ These tests walk every model of the project and every ModelAdmin registered, so 
 later is covered without a new test: it must declare its scope (core.tenancy) or be listed as global.
 """
 
+import importlib
+import pathlib
 from decimal import Decimal
 
 import pytest
@@ -57,6 +59,10 @@ def both_shops(demo):
     # A second history row per quota, so quota history exists in both shops.
     for quota in PayoutQuota.objects.all():
         quota.save()
+    # Each app adds rows of its own models in both shops: tests/<app>/tenancy_rows.py, add_rows(demo).
+    for app in PROJECT_APPS:
+        if (pathlib.Path(__file__).parents[1] / app / "tenancy_rows.py").exists():
+            importlib.import_module(f"tests.{app}.tenancy_rows").add_rows(demo)
     return demo
 
 
