@@ -60,7 +60,8 @@ def test_no_token_or_a_wrong_one_is_401_in_the_error_shape(demo, api):
 
 def test_shop_balance_shows_funds_with_available_and_a_negative_deposit(demo, api):
     dy = api("tok-dy_cs1").get("/api/v1/shop/balance/").json()
-    assert dy == {"shop": "dy", "balance": "20000.00", "frozen": "500.00", "available": "19500.00", "deposit": "2000.00"}
+    assert dy == {"shop": "dy", "balance": "20000.00", "frozen": "500.00", "available": "19500.00", "deposit": "2000.00",
+                  "paid_out_today": "0.00"}
     from accounts.models import Shop
 
     pdd = Shop.objects.get(key="pdd")
