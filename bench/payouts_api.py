@@ -261,15 +261,15 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def pg_backend_cpu() -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend serving the product's database, by pid."""
+def pg_backend_cpu(db: str = DB_NAME) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the database `db`, by pid."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for proc in pathlib.Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if DB_NAME.encode() not in (proc / "cmdline").read_bytes():
+            if f" {db} ".encode() not in (proc / "cmdline").read_bytes():
                 continue
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -415,15 +415,25 @@ def percentile(sorted_values: list, p: float) -> float:
     return sorted_values[k]
 
 
-def run_pgbench(clients: int, seconds: int) -> float:
-    out = subprocess.run(
+def run_pgbench(clients: int, seconds: int) -> tuple[float, float]:
+    """TPC-B at `clients`: (TPS without initial connection time, PostgreSQL CPU ms per transaction). The
+    backends' CPU is sampled every 0.2 s while pgbench runs (they exit with it)."""
+    proc = subprocess.Popen(
         pgbench_args("-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), PGBENCH_DB),
-        capture_output=True, text=True, check=True,
-    ).stdout
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    last: dict[int, float] = {}  # the backends are pgbench's own: they start with it at 0
+    while proc.poll() is None:
+        last.update(pg_backend_cpu(PGBENCH_DB))
+        time.sleep(0.2)
+    out, err = proc.communicate()
     m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
-    if not m:
-        raise SystemExit(f"pgbench printed no tps line:\n{out}")
-    return float(m.group(1))
+    if proc.returncode or not m:
+        raise SystemExit(f"pgbench failed or printed no tps line:\n{out}\n{err}")
+    tps = float(m.group(1))
+    txns = re.search(r"number of transactions actually processed: (\d+)", out)
+    cpu_ms = sum(last.values()) * 1000 / int(txns.group(1)) if txns else float("nan")
+    return tps, cpu_ms
 
 
 # ---------------------------------------------------------------------------------------------- invariants
@@ -559,15 +569,17 @@ def profile_in_process(load: Load, count: int) -> None:
             timings.setdefault(statement_kind(sql), []).append((time.perf_counter() - t0) * 1000)
 
     statuses = Counter()
-    t0 = time.perf_counter()
+    t0, c0, pg0 = time.perf_counter(), time.process_time(), pg_backend_cpu()
     with connection.execute_wrapper(timer):
         for p in plan[20:20 + count]:
             statuses[post(p).status_code] += 1
     wall = (time.perf_counter() - t0) * 1000 / count
+    cpu = (time.process_time() - c0) * 1000 / count
+    pg_cpu = sum(v - pg0.get(pid, 0.0) for pid, v in pg_backend_cpu().items()) * 1000 / count
     sql = sum(sum(v) for v in timings.values()) / count
     print(f"\nin-process, {count} requests {dict(statuses)}: {wall:.2f} ms each, of which {sql:.2f} ms in "
           f"{sum(len(v) for v in timings.values()) / count:.1f} statements (round trips, psycopg included), "
-          f"{wall - sql:.2f} ms Python")
+          f"{wall - sql:.2f} ms Python; CPU per request: this process {cpu:.2f} ms, PostgreSQL {pg_cpu:.2f} ms")
     print(f"  {'per request':>11} {'ms each':>8}  statement")
     for kind, values in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
         print(f"  {len(values) / count:11.1f} {statistics.mean(values):8.3f}  {kind}")
@@ -655,17 +667,19 @@ def main() -> int:
         for rnd in range(1, args.rounds + 1):
             for clients in clients_levels:
                 for case in cases:
-                    tps = run_pgbench(clients, int(args.seconds))
+                    tps, pgbench_cpu = run_pgbench(clients, int(args.seconds))
                     res = run_load(server, port, load, case, clients, args.seconds, args.max_requests)
                     fails, max_id = invariants(load, port, max_id, res["accepted"])
                     connections.close_all()
                     failures_total += fails
                     ratio = res["rps"] / tps if tps else float("nan")
+                    res["pgbench_cpu_ms"] = pgbench_cpu
                     rows.append((rnd, case, clients, tps, res, ratio, fails))
                     log(f"round {rnd} {case:6} c={clients}: pgbench {tps:7.0f} tps | product {res['rps']:6.1f} req/s "
                         f"p50 {res['p50']:5.1f} ms p99 {res['p99']:6.1f} ms | ratio {ratio:.3f} | "
                         f"201: {res['accepted']}/{res['requests']}, refused: {fmt_refused(res['refused'])} | "
-                        f"CPU/request: gunicorn {res['app_cpu_ms']:.1f} ms, PostgreSQL {res['pg_cpu_ms']:.1f} ms | "
+                        f"CPU/request: gunicorn {res['app_cpu_ms']:.1f} ms, PostgreSQL {res['pg_cpu_ms']:.1f} ms "
+                        f"(pgbench: PostgreSQL {pgbench_cpu:.2f} ms/txn) | "
                         f"load {res['loadavg']:.1f} | "
                         f"invariants: {'OK' if not fails else '; '.join(fails)}")
     finally:
