@@ -525,6 +525,27 @@ def invariants(load: Load, port: int, max_payout_id: int, accepted: int) -> tupl
 # ---------------------------------------------------------------------------------------------- profile
 
 
+def shop_day_sum_cost() -> None:
+    """PAY-L05 sums the shop's counted payouts of the day on every request: its cost grows with the shop's
+    payouts of the day. EXPLAIN ANALYZE of the hot shop's sum, as payout_sums runs it, after the rounds."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""SELECT p.shop_id, p.day, count(*) FROM payouts_payout p JOIN accounts_shop s ON s.id = p.shop_id
+                       WHERE s.key = 'benchhot' AND p.counted GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1""")
+        row = cur.fetchone()
+        if not row:
+            return
+        shop_id, day, n = row
+        cur.execute("""EXPLAIN (ANALYZE, BUFFERS) SELECT COALESCE(SUM(amount), 0),
+                              COALESCE(SUM(amount) FILTER (WHERE pay_method = 'balance'), 0)
+                       FROM payouts_payout WHERE shop_id = %s AND day = %s AND counted""", [shop_id, day])
+        plan = [r[0] for r in cur.fetchall()]
+    exec_ms = next((ln.split(":")[1].strip() for ln in plan if ln.startswith("Execution Time")), "?")
+    scan = next((ln.strip() for ln in plan if "Scan" in ln), "?")
+    print(f"\nhot shop's daily sum (PAY-L05) over its {n} payouts of the day: {exec_ms}; {scan[:110]}")
+
+
 def statement_kind(sql: str) -> str:
     """A statement reduced to what it does and to which table: `SELECT orders_order FOR UPDATE`."""
     sql = sql.strip()
@@ -546,7 +567,7 @@ def profile_in_process(load: Load, count: int) -> None:
     """Where the time of one request goes, without gunicorn: Django's WSGI handler in-process. First the
     requests with every statement timed (wall time of the round trip, by statement kind), then the same
     number under cProfile (the Python side, by function)."""
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
@@ -561,12 +582,18 @@ def profile_in_process(load: Load, count: int) -> None:
         post(p)
     timings: dict[str, list[float]] = {}
 
+    holds: list[float] = []
+
     def timer(execute, sql, params, many, context):
         t0 = time.perf_counter()
+        kind = statement_kind(sql)
+        if kind == "SELECT accounts_shopaccount FOR UPDATE":
+            # How long the shop's account row stays locked: what bounds one hot shop's throughput.
+            transaction.on_commit(lambda: holds.append((time.perf_counter() - t0) * 1000))
         try:
             return execute(sql, params, many, context)
         finally:
-            timings.setdefault(statement_kind(sql), []).append((time.perf_counter() - t0) * 1000)
+            timings.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
 
     statuses = Counter()
     t0, c0, pg0 = time.perf_counter(), time.process_time(), pg_backend_cpu()
@@ -580,6 +607,10 @@ def profile_in_process(load: Load, count: int) -> None:
     print(f"\nin-process, {count} requests {dict(statuses)}: {wall:.2f} ms each, of which {sql:.2f} ms in "
           f"{sum(len(v) for v in timings.values()) / count:.1f} statements (round trips, psycopg included), "
           f"{wall - sql:.2f} ms Python; CPU per request: this process {cpu:.2f} ms, PostgreSQL {pg_cpu:.2f} ms")
+    if holds:
+        print(f"  the shop account row stays locked {statistics.median(holds):.2f} ms (median) per request, from its "
+              f"SELECT … FOR UPDATE to COMMIT: one shop cannot take more than ~{1000 / statistics.median(holds):.0f} "
+              f"payouts/s however many cores")
     print(f"  {'per request':>11} {'ms each':>8}  statement")
     for kind, values in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
         print(f"  {len(values) / count:11.1f} {statistics.mean(values):8.3f}  {kind}")
@@ -713,9 +744,8 @@ def main() -> int:
         print(f"\ntarget at 8 clients (ratio ≥ 0.12 and p99 ≤ 60 ms, medians): {'MET' if ok else 'MISSED'}")
     print(f"invariants: {'all held' if not failures_total else 'BROKEN: ' + '; '.join(failures_total)}")
 
+    shop_day_sum_cost()
     if args.profile:
-        from django.db import connection  # noqa: F401 - the in-process path uses the same database
-
         profile_in_process(load, args.profile)
     log(f"done in {time.time() - t_start:.0f} s (logs in {logdir})")
     return 1 if failures_total else 0
