@@ -4,8 +4,8 @@ One command, from a fresh clone with the virtualenv in .venv and PostgreSQL + Re
 
     .venv/bin/python bench/payouts_api.py
 
-(about 5½ minutes; `--help` for the knobs, e.g. `--rounds 1 --seconds 8` for a quick look, `--profile 300`
-to profile the request path in-process after the rounds). What it does:
+(about 5½ minutes; `--help` for the knobs, e.g. `--rounds 1 --seconds 8 --profile 0` for a quick look,
+`--keep` to reuse the seeded databases). Results: docs/bench-payouts.md. What it does:
 
 1. drops and recreates its own databases `backoffice_bench_payouts` (migrated) and `bench_pgbench`
    (`pgbench -i -s 10`), and uses its own Redis dbs (cache 13, broker 14; BENCH_CACHE_URL /
@@ -23,7 +23,12 @@ to profile the request path in-process after the rounds). What it does:
    `--rounds` times; prints requests/s, p50/p99 latency, the ratio to pgbench TPS of the same pair, the
    201/4xx counts by code, and after every round the invariants (ledger_drifts, per-order count and sum,
    the 60 s interval, shop daily caps, balances, one hold entry + one event + one order log per payout,
-   no idempotency key left in progress, replays answer the first response and create nothing).
+   no idempotency key left in progress, replays answer the first response and create nothing), with
+   the CPU each request cost gunicorn and PostgreSQL (from /proc) beside PostgreSQL's CPU per pgbench
+   transaction: on a machine shared with other work these hold better than requests/s;
+5. after the rounds: the cost of the hot shop's daily sum (EXPLAIN ANALYZE), then `--profile` N requests
+   in-process (Django's handler without gunicorn): each statement's round trip, how long the shop account
+   row stays locked, and a cProfile of the project's functions.
 
 Exit status 1 if an invariant broke. Not part of the test suite. Figures drift with the machine (±40 %,
 /work/shared/PERFORMANCE.md): read the ratios, not the absolute numbers.
@@ -645,7 +650,8 @@ def main() -> int:
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--conn-max-age", type=int, default=600, help="0: a new DB connection per request")
-    parser.add_argument("--profile", type=int, default=0, help="after the rounds, profile N requests in-process")
+    parser.add_argument("--profile", type=int, default=200,
+                        help="after the rounds, time N requests in-process by statement, then N under cProfile (0: skip)")
     parser.add_argument("--keep", action="store_true", help="reuse the seeded database (skip drop/seed)")
     args = parser.parse_args()
     clients_levels = [int(c) for c in args.clients.split(",")]
