@@ -16,7 +16,7 @@ One command, from a fresh clone with the virtualenv in .venv and PostgreSQL + Re
    rule at its default (5 payouts and 500.00 per order, one payout per order per 60 s) except the shop
    daily cap, raised from 15,000.00 to 1,000,000.00 so a hot-shop round is not mostly refused;
 3. serves the product with gunicorn (config.settings.production, DEBUG off, 127.0.0.1, a free port,
-   `--no-control-socket`; default 2 gthread workers × 4 threads, persistent DB connections);
+   `--no-control-socket`; default 3 sync workers, persistent DB connections);
 4. alternates `pgbench -c N -j min(N,2) -T 15` and 15 s of POST /api/v1/payouts/ at N = 1 and 8 clients
    (processes with one keep-alive http.client connection each, every request with its own
    Idempotency-Key, on an order not used in the last 70 s), over the spread shops and the hot shop,
@@ -248,10 +248,10 @@ def start_gunicorn(args, env: dict, logdir: pathlib.Path) -> tuple[subprocess.Po
     return proc, port
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children now alive (the gunicorn master and its workers)."""
+
+def tree_cpu_by_pid(pid: int) -> dict[int, float]:
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    out = {}
     pids = [pid]
     try:
         pids += [int(c) for c in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -262,8 +262,8 @@ def tree_cpu_seconds(pid: int) -> float:
             fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        out[p] = (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def pg_backend_cpu(db: str = DB_NAME) -> dict[int, float]:
@@ -372,7 +372,7 @@ class Load:
 def run_load(server: subprocess.Popen, port: int, load: Load, case: str, clients: int, seconds: float,
              max_requests: int) -> dict:
     plan = load.plan(case, max_requests)
-    cpu0, pg0 = tree_cpu_seconds(server.pid), pg_backend_cpu()
+    cpu0, pg0 = tree_cpu_by_pid(server.pid), pg_backend_cpu()
     parts = [plan[i::clients] for i in range(clients)]
     ctx = multiprocessing.get_context("fork")
     start_at = time.time() + 0.5
@@ -388,7 +388,9 @@ def run_load(server: subprocess.Popen, port: int, load: Load, case: str, clients
     results = []
     for recv in pipes:
         results += recv.recv()
-    cpu = tree_cpu_seconds(server.pid) - cpu0
+    cpu1 = tree_cpu_by_pid(server.pid)
+    per_process = sorted((v - cpu0.get(pid, 0.0) for pid, v in cpu1.items()), reverse=True)
+    cpu = sum(per_process)
     pg_cpu = sum(v - pg0.get(pid, 0.0) for pid, v in pg_backend_cpu().items())
     load_now = loadavg()
     for p in procs:
@@ -410,6 +412,9 @@ def run_load(server: subprocess.Popen, port: int, load: Load, case: str, clients
         "app_cpu_ms": cpu * 1000 / len(results) if results else float("nan"),
         "pg_cpu_ms": pg_cpu * 1000 / len(results) if results else float("nan"),
         "loadavg": load_now,
+        # Share of the round each gunicorn process was on a CPU: one worker at ~100 % and the other idle
+        # means the keep-alive connections landed unevenly on the workers.
+        "busy": [round(c / elapsed * 100) for c in per_process if c > 0.05] if elapsed > 0 else [],
     }
 
 
@@ -646,8 +651,8 @@ def main() -> int:
     parser.add_argument("--clients", default="1,8", help="concurrency levels, comma-separated")
     parser.add_argument("--cases", default="spread,hot")
     parser.add_argument("--rounds", type=int, default=2, help="pgbench/product pairs per case and concurrency")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--conn-max-age", type=int, default=600, help="0: a new DB connection per request")
     parser.add_argument("--profile", type=int, default=200,
@@ -717,7 +722,7 @@ def main() -> int:
                         f"201: {res['accepted']}/{res['requests']}, refused: {fmt_refused(res['refused'])} | "
                         f"CPU/request: gunicorn {res['app_cpu_ms']:.1f} ms, PostgreSQL {res['pg_cpu_ms']:.1f} ms "
                         f"(pgbench: PostgreSQL {pgbench_cpu:.2f} ms/txn) | "
-                        f"load {res['loadavg']:.1f} | "
+                        f"gunicorn processes busy {res['busy']} % | load {res['loadavg']:.1f} | "
                         f"invariants: {'OK' if not fails else '; '.join(fails)}")
     finally:
         server.terminate()
