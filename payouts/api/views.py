@@ -7,6 +7,7 @@ leave through core.api.exception_handler. Every money-moving POST is `@idempoten
 """
 
 import csv
+import datetime as dt
 import json
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from rest_framework.views import APIView
 
 from accounts.models import PayoutQuota, Role, User
 from accounts.services import quota_set
+from core.clock import SHANGHAI
 from core.errors import ApplicationError, CommonError
 from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
@@ -102,12 +104,6 @@ def _errors(*codes: int) -> dict:
 class IsBuyer(BasePermission):
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_buyer)
-
-
-class IsMainAccount(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_shop_member and user.role == Role.MAIN)
 
 
 def _invalid(**fields) -> ApplicationError:
@@ -410,13 +406,31 @@ def _csv_rows(qs: QuerySet, chinese_header: bool):
         yield writer.writerow([_csv_value(v) for v in row])
 
 
+class DayOrMomentField(serializers.DateTimeField):
+    """A moment (ISO 8601), or a calendar day of Asia/Shanghai: its start (`end=False`) or its last moment."""
+
+    def __init__(self, *, end: bool, **kwargs):
+        self.end = end
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                day = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or ISO 8601")
+            start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+            return start + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if self.end else start
+        return super().to_internal_value(value)
+
+
 class PayoutFilterSerializer(serializers.Serializer):
     order_no = serializers.CharField(required=False, allow_blank=True, max_length=64)
     product_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     applicant = serializers.CharField(required=False, allow_blank=True, max_length=150)
     status = serializers.ChoiceField(choices=PayoutStatus.choices, required=False, allow_blank=True)
-    created_from = serializers.DateTimeField(required=False, allow_null=True)
-    created_to = serializers.DateTimeField(required=False, allow_null=True)
+    created_from = DayOrMomentField(end=False, required=False, allow_null=True)
+    created_to = DayOrMomentField(end=True, required=False, allow_null=True)
     header = serializers.ChoiceField(choices=["key", "zh"], required=False, default="key")
 
 
