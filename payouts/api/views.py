@@ -171,12 +171,16 @@ class PayoutOutputSerializer(serializers.Serializer):
         return top_up_qr(payout)
 
 
-def payouts_qs() -> QuerySet:
-    """Payouts with everything their output reads, in a fixed number of queries for any page size."""
-    return Payout.objects.select_related("order", "applicant", "approved_by").prefetch_related(
+def with_output_relations(qs: QuerySet) -> QuerySet:
+    """Everything PayoutOutputSerializer reads, in a fixed number of queries for any page size."""
+    return qs.select_related("order", "applicant", "approved_by").prefetch_related(
         Prefetch("cards", queryset=PayoutCard.objects.order_by("sent_at", "id")),
         Prefetch("events", queryset=PayoutEvent.objects.select_related("actor").order_by("at", "id")),
     )
+
+
+def payouts_qs() -> QuerySet:
+    return with_output_relations(Payout.objects.all())
 
 
 def _payout_body(payout_id: int) -> dict:
@@ -388,8 +392,10 @@ class _Echo:
 def _csv_value(value) -> str:
     if value is None:
         return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, dt.datetime):
+        return value.astimezone(SHANGHAI).isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # typed text never runs as a spreadsheet formula
     return str(value)
 
 
@@ -467,11 +473,7 @@ class PayoutsApi(TenantScopedMixin, APIView):
             )
             response["Content-Disposition"] = 'attachment; filename="payouts.csv"'
             return response
-        qs = qs.select_related("order", "applicant", "approved_by").prefetch_related(
-            Prefetch("cards", queryset=PayoutCard.objects.order_by("sent_at", "id")),
-            Prefetch("events", queryset=PayoutEvent.objects.select_related("actor").order_by("at", "id")),
-        )
-        return _paginated(self, qs, PayoutOutputSerializer)
+        return _paginated(self, with_output_relations(qs), PayoutOutputSerializer)
 
     @extend_schema(
         operation_id="payouts_create",

@@ -275,3 +275,11 @@ def test_pay_r01_time_range_by_shanghai_calendar_day(demo, api):
     assert _ids(client.get("/api/v1/payouts/", {"created_from": following, "created_to": following})) == [p2]
     assert _ids(client.get("/api/v1/payouts/", {"created_from": day.isoformat()})) == [p2, p1]
     error_of(client.get("/api/v1/payouts/", {"created_from": "2026-02-30"}), 400, "invalid")
+
+
+def test_pay_r01_csv_export_neutralises_spreadsheet_formulas_and_reads_shanghai_time(demo, api):
+    create(api("tok-dy_admin"), reason="=HYPERLINK(\"http://x\")", buyer_message="@SUM(1)")
+    rows = _csv(api("tok-dy_admin").get("/api/v1/payouts/?format=csv"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["reason"] == "'=HYPERLINK(\"http://x\")" and row["buyer_message"] == "'@SUM(1)"
+    assert row["created_at"].endswith("+08:00")
