@@ -13,7 +13,6 @@ import json
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -104,6 +103,14 @@ def _errors(*codes: int) -> dict:
 class IsBuyer(BasePermission):
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_buyer)
+
+
+def get_object_or_404(qs: QuerySet, **lookup):
+    """Like Django's, but as the coded error: `@idempotent` stores and replays it like any other refusal."""
+    obj = qs.filter(**lookup).first()
+    if obj is None:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    return obj
 
 
 def _invalid(**fields) -> ApplicationError:

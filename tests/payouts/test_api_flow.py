@@ -77,7 +77,12 @@ def test_continue_another_shops_payout_is_404(demo, api):
     created = create(api("tok-dy_admin"))
     before = snapshot()
     error_of(api("tok-pdd_admin").post(f"/api/v1/payouts/{created['id']}/continue/"), 404, "not_found")
-    assert snapshot() == before
+    url = f"/api/v1/payouts/{created['id']}/continue/"
+    first = api("tok-pdd_admin").post(url, HTTP_IDEMPOTENCY_KEY="c-404")
+    again = api("tok-pdd_admin").post(url, HTTP_IDEMPOTENCY_KEY="c-404")
+    error_of(again, 404, "not_found")
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert snapshot() == before and Payout.objects.get().status == "pending"
 
 
 def _scan_payout(api, channel="wechat") -> dict:
