@@ -39,6 +39,13 @@ def test_pay_a01_request_for_an_ineligible_order_is_refused(demo, api):
     assert snapshot() == before
 
 
+def test_pay_l10_request_with_an_amount_below_the_minimum_is_refused(demo, api):
+    before = snapshot()
+    error_of(api("tok-dy_cs2").post("/api/v1/payout-requests/", {**BODY, "amount": "0.00"}, format="json"),
+             422, "invalid_amount", "PAY-L10")
+    assert snapshot() == before
+
+
 def test_pay_a03_requester_sees_only_their_own_the_main_account_all(demo, api):
     mine = _request(api("tok-dy_cs2"))
     theirs = _request(api("tok-dy_cs1"), order_no="DY1002")
