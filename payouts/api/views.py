@@ -9,6 +9,7 @@ leave through core.api.exception_handler. Every money-moving POST is `@idempoten
 import csv
 import datetime as dt
 import json
+import re
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -427,6 +428,8 @@ class DayOrMomentField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
+        if isinstance(value, str) and re.fullmatch(r".+T.+ \d\d:?\d\d", value.strip()):
+            value = value.strip()[::-1].replace(" ", "+", 1)[::-1]  # an unencoded "+08:00" arrives as " 08:00"
         if isinstance(value, str) and len(value.strip()) == 10:
             try:
                 day = dt.date.fromisoformat(value.strip())

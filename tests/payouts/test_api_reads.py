@@ -283,3 +283,11 @@ def test_pay_r01_csv_export_neutralises_spreadsheet_formulas_and_reads_shanghai_
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["reason"] == "'=HYPERLINK(\"http://x\")" and row["buyer_message"] == "'@SUM(1)"
     assert row["created_at"].endswith("+08:00")
+
+
+def test_pay_r01_time_filter_accepts_an_offset_whose_plus_was_not_url_encoded(records, api):
+    from core.clock import SHANGHAI
+
+    moment = (records["t0"] + dt.timedelta(minutes=30)).astimezone(SHANGHAI).replace(tzinfo=None).isoformat()
+    response = api("tok-dy_admin").get(f"/api/v1/payouts/?created_from={moment}+08:00")
+    assert _ids(response) == [records["p3"], records["p2"]]
