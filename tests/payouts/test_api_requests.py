@@ -200,3 +200,43 @@ def test_quota_put_malformed_values(demo, api, body, status, code):
     before = list(PayoutQuota.objects.values_list("per_payout", "daily", "enabled").order_by("pk"))
     error_of(api("tok-dy_admin").put("/api/v1/quotas/dy_cs1/", body, format="json"), status, code)
     assert list(PayoutQuota.objects.values_list("per_payout", "daily", "enabled").order_by("pk")) == before
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_request_and_notification_lists_query_counts_do_not_grow_with_rows(demo, api):
+    from accounts.models import User
+    from core.clock import now
+    from orders.models import Order
+    from payouts.models import Notification
+
+    order = Order.objects.get(order_no="DY1001")
+    requester, admin = User.objects.get(username="dy_cs2"), User.objects.get(username="dy_admin")
+
+    def add(n: int) -> None:
+        payout = Payout.objects.create(
+            shop_id=order.shop_id, order=order, type="other", amount=Decimal("1.00"), status="pending", reason="r",
+            buyer_message="m", applicant=requester, approved_by=admin, day=now().date(), created_at=now(),
+            close_at=now())
+        PayoutRequest.objects.bulk_create([
+            PayoutRequest(shop_id=order.shop_id, order=order, type="other", amount=Decimal("1.00"), reason="r",
+                          buyer_message="m", requester=requester, status="rejected", decided_by=admin,
+                          created_at=now()) for _ in range(n)])
+        Notification.objects.bulk_create([
+            Notification(shop_id=order.shop_id, payout=payout, channel="station", kind="payout_failed", title="t",
+                         body="b", created_at=now()) for _ in range(n)])
+
+    client = api("tok-dy_admin")
+    add(2)
+    few = (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/notifications/"))
+    add(15)
+    assert (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/notifications/")) == few
+    assert client.get("/api/v1/payout-requests/").json()["count"] == 17
+    assert client.get("/api/v1/notifications/").json()["count"] == 17
