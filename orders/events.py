@@ -10,12 +10,12 @@ from .models import Order, OrderEvent
 EVENT_LABELS = {
     "synced": _("created by platform sync"),
     "sync_updated": _("updated by platform sync"),
-    # Small payouts (payouts.services); translated in payouts/locale (payouts/labels.py ORDER_EVENT_LABELS).
-    "payout_created": _("small payout created"),
+    # small payouts (payouts.services)
+    "payout_created": _("small payout started"),
     "payout_succeeded": _("small payout succeeded"),
     "payout_failed": _("small payout failed"),
     "payout_closed": _("small payout closed"),
-    "payout_requested": _("small payout requested from the administrator"),
+    "payout_requested": _("small payout request sent"),
     "payout_request_approved": _("small payout request approved"),
     "payout_request_rejected": _("small payout request rejected"),
 }

@@ -1,5 +1,5 @@
 """How the admin reads the codes that services write: payout events, their details, the PAY-Q04 reasons, and
-the order's operation-log entries of small payouts. English source strings, Chinese in payouts/locale."""
+English source strings, Chinese in payouts/locale."""
 
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -29,17 +29,6 @@ EVENT_LABELS = {
     "card_sent": _("account card sent"),
     "card_expired": _("account card expired"),
     "card_submitted": _("account submitted by the buyer"),
-}
-
-# The order's operation log (orders.events.EVENT_LABELS) entries written by payouts.services.
-ORDER_EVENT_LABELS = {
-    "payout_created": _("small payout created"),
-    "payout_succeeded": _("small payout succeeded"),
-    "payout_failed": _("small payout failed"),
-    "payout_closed": _("small payout closed"),
-    "payout_requested": _("small payout requested from the administrator"),
-    "payout_request_approved": _("small payout request approved"),
-    "payout_request_rejected": _("small payout request rejected"),
 }
 
 PARAM_LABELS = {

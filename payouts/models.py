@@ -318,7 +318,7 @@ class SandboxTransfer(models.Model):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="+", verbose_name=_("payout"))
     amount = models.DecimalField(_("amount"), **MONEY)
     account = models.CharField(_("account"), max_length=64, blank=True)
-    status = models.CharField(_("status"), max_length=16)
+    status = models.CharField(_("status"), max_length=48)
     created_at = models.DateTimeField(_("created at"))
 
     tenant_shop_path = "payout__shop"

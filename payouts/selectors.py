@@ -221,12 +221,10 @@ def payout_panel(*, order: Order, actor: User, amount: Decimal | None = None) ->
     previous = list(order.payouts.select_related("applicant").order_by("-created_at", "-id"))
     cap = order_cap(order=order, profile=profile)
     is_sub = actor.role == Role.SUB
-    q04 = list(check.q04) or (
-        balance_blocked_reasons(order=order, profile=profile, sums=sums, amount=amount)
-        if profile.scan_to_pay_enabled else []
-    )
-    if profile.scan_to_pay_enabled and is_sub and quota is None and "no_quota" not in q04:
-        q04.append("no_quota")
+    q04: list[str] = []
+    if profile.scan_to_pay_enabled:
+        q04 = balance_blocked_reasons(order=order, profile=profile, sums=sums, amount=amount)
+        q04 += [r for r in check.q04 if r not in q04]
     return {
         "order": order,
         "eligible": not check.problems,

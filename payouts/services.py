@@ -153,6 +153,15 @@ def _may_pay(actor: User, order: Order) -> None:
         raise ApplicationError(CommonError.NOT_FOUND)
 
 
+def _may_act_on_payouts(actor: User, order: Order) -> None:
+    """Continue and resend a card (SPEC §1): the main account, customer-service admins, and sub-accounts with
+    an enabled quota — on Pinduoduo any sub-account, who pays by scan or request anyway (PAY-L08)."""
+    _may_pay(actor, order)
+    if (actor.role == Role.SUB and not order.shop.profile.scan_to_pay_enabled
+            and not PayoutQuota.objects.filter(user=actor, enabled=True).exists()):
+        raise ApplicationError(PayoutError.NO_PAYOUT_PERMISSION)
+
+
 # ---------------------------------------------------------------------------------------------- create
 
 
@@ -247,7 +256,7 @@ def _send_to_provider(payout_id: int) -> None:
 def payout_continue(*, payout: Payout, actor: User) -> Payout:
     """继续打款 (PAY-S02): submit a pending payout, never debiting it again. 继续充值 (PAY-Q02): within the
     top-up window, the QR code of the chosen channel again."""
-    _may_pay(actor, payout.order)
+    _may_act_on_payouts(actor, payout.order)
     payout = _lock_payout(payout.pk)
     if payout.status == PayoutStatus.AWAITING_TOP_UP:
         if now() >= payout.top_up_deadline:
@@ -417,7 +426,7 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
 @transaction.atomic
 def payout_card_resend(*, payout: Payout, actor: User) -> PayoutCard:
     """The merchant sends a new card while the payout is failed and not closed (PAY-C03)."""
-    _may_pay(actor, payout.order)
+    _may_act_on_payouts(actor, payout.order)
     payout = _lock_payout(payout.pk)
     if not payout.shop.profile.account_card_enabled or payout.status != PayoutStatus.FAILED:
         raise ApplicationError(PayoutError.CARD_NOT_AVAILABLE)

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.selectors import ledger_drifts
 from accounts.models import ShopAccount
+from accounts.selectors import ledger_drifts
 from core.clocks import run_all
 from payouts.models import Payout
 from payouts.services import payout_continue, payout_create
