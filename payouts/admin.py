@@ -633,9 +633,9 @@ class InitiatePage:
 
     def render(self, context: dict):
         order = context.get("order")
+        context.update(self.admin.admin_site.each_context(self.request))
+        context.update(section_context(self.request, "initiate"))
         context.update(
-            self.admin.admin_site.each_context(self.request),
-            section_context(self.request, "initiate"),
             opts=Payout._meta,
             title=_("Initiate a payout"),
             order_items=list(order.items.all()) if order else [],

@@ -1,4 +1,4 @@
-"""How the admin reads the codes that services write: payout events, their details, the PAY-Q04 reasons, and
+"""How the admin reads the codes that services write: payout events, their details and the PAY-Q04 reasons.
 English source strings, Chinese in payouts/locale."""
 
 from django.utils import formats, timezone, translation
