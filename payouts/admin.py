@@ -105,6 +105,14 @@ def section_context(request, current: str) -> dict:
     }
 
 
+def payout_title(payout: Payout) -> str:
+    return f"#{payout.pk} {payout.order.order_no} {payout.get_type_display()} {payout.amount}"
+
+
+def request_title(payout_request: PayoutRequest) -> str:
+    return f"#{payout_request.pk} {payout_request.order.order_no} {payout_request.get_type_display()} {payout_request.amount}"
+
+
 def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -328,7 +336,8 @@ class PayoutAdmin(SmallPayoutsAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**section_context(request, "records"), **(extra_context or {})})
+        context = {**section_context(request, "records"), "title": _("Payout records"), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         context = {**section_context(request, "records"), **(extra_context or {})}
@@ -341,6 +350,7 @@ class PayoutAdmin(SmallPayoutsAdmin):
                 "can_resend_card": pay and payout.status == PayoutStatus.FAILED
                 and payout.shop.profile.account_card_enabled,
                 "qr": top_up_qr(payout),
+                "subtitle": payout_title(payout),
             })
         return super().change_view(request, object_id, form_url, context)
 
@@ -696,7 +706,8 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
                            obj.payout_id)
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**section_context(request, "requests"), **(extra_context or {})})
+        context = {**section_context(request, "requests"), "title": _("Pending"), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         context = {**section_context(request, "requests"), **(extra_context or {})}
@@ -704,6 +715,7 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
         if obj is not None:
             decide = obj.status == RequestStatus.PENDING and may_decide(request.user, obj)
             context["can_decide"] = decide
+            context["subtitle"] = request_title(obj)
             if decide or obj.status == RequestStatus.PENDING:
                 # PAY-F04: the approver sees the same duplicate warning as the operator.
                 context["panel"] = panel_for(order=obj.order, user=request.user, amount=obj.amount)
