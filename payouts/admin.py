@@ -33,6 +33,7 @@ from core.models import IdempotencyKey
 from core.tenancy import scope_queryset
 from orders.models import Order
 
+from .errors import PayoutError
 from .labels import chinese, error_text, event_details, event_label, q04_reasons
 from .models import (
     Notification,
@@ -493,6 +494,10 @@ class PayoutForm(forms.Form):
                            scan_channel=(data.get("scan_channel") or "") if scan else "")
 
 
+def _amount_acceptable(amount: Decimal, order: Order) -> bool:
+    return amount >= order.shop.profile.min_amount and amount == amount.quantize(Decimal("0.01"))
+
+
 def _fingerprint(order: Order, data: PayoutInput, action: str) -> str:
     raw = json.dumps({"order": order.pk, "action": action, **{k: str(v) for k, v in data.__dict__.items()}},
                      sort_keys=True)
@@ -588,6 +593,12 @@ class InitiatePage:
             data = form.as_input(pay_method=PayMethod.SCAN, scan_channel=channel)
         else:
             data = form.as_input()
+        if action == "request" and not _amount_acceptable(data.amount, order):
+            # payout_request_create does not check PAY-L10 (reported): a malformed amount would reach the
+            # table's CHECK constraint as a 500. Refused here with the rule's own message instead.
+            form.add_error(None, self.refusal_text(ApplicationError(
+                PayoutError.INVALID_AMOUNT, {"minimum": order.shop.profile.min_amount})))
+            return None
         fingerprint = _fingerprint(order, data, action)
         key = f"admin:payout:{token}"
         try:
@@ -715,6 +726,7 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
         if obj is not None:
             decide = obj.status == RequestStatus.PENDING and may_decide(request.user, obj)
             context["can_decide"] = decide
+            context["not_decider"] = not decide  # the requester sees the duplicate warning, not the approver's checks
             context["subtitle"] = request_title(obj)
             if decide or obj.status == RequestStatus.PENDING:
                 # PAY-F04: the approver sees the same duplicate warning as the operator.

@@ -227,6 +227,15 @@ def test_pay_a01_a_sub_account_sends_the_payout_as_a_request(client, users, orde
     assert not Payout.objects.exists() and LedgerEntry.objects.count() == entries  # holds nothing
 
 
+@pytest.mark.parametrize("amount", ["0.001", "-1.00", "0.50"])
+def test_pay_l10_a_request_with_an_unacceptable_amount_is_refused_and_nothing_is_sent(client, users, orders, amount):
+    before = money_snapshot()
+    response, _ = confirm(signed_in(client, users, "pdd_cs2"), "PDD2001", action="request", amount=amount)
+    assert response.status_code == 200
+    assert "打款金额须不低于1.00元且最多两位小数" in " ".join(response.context["form"].non_field_errors())
+    assert money_snapshot() == before
+
+
 def test_pay_q01_scan_to_pay_from_the_confirm_step_holds_nothing_and_shows_the_qr(client, users, orders):
     signed_in(client, users, "pdd_cs2")
     page = preview(client, "PDD2001", amount="5.00")
