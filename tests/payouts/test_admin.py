@@ -474,3 +474,12 @@ def test_pages_speak_english_on_request(client, users, orders):
     text = text_of(client.get(initiate_url("DY1001")))
     assert "Initiate a payout" in text and "Only orders paid online can receive a payout." in text
     assert "发起打款" not in text
+
+
+@pytest.mark.urls("tests.payouts.admin_test_urls")
+def test_order_detail_shows_the_open_aftersales_entry_button_once_the_url_exists(client, users, orders):
+    html = signed_in(client, users, "dy_cs1").get(
+        reverse("admin:orders_order_change", args=[orders["DY1022"].pk])).content.decode()
+    assert 'data-testid="open-aftersales-entry"' in html and "/admin/open-entry/DY1022/" in html
+    assert "打开售后入口" in html
+
