@@ -58,6 +58,12 @@ def test_pay_f04_main_account_initiates_a_payout_from_the_order_and_finds_it_in_
     screenshot("payout-records-zh")
     assert Payout.objects.count() == 1
 
+    # PAY-R02: the order detail lists the payout and links to it.
+    page.goto(f"{live_server.url}/admin/orders/order/{payout.order_id}/change/")
+    block = page.inner_text("[data-testid=order-payouts]")
+    assert f"#{payout.pk}" in block and "6.00" in block and "待打款" in block
+    screenshot("order-detail-payouts-zh")
+
 
 def test_pay_a02_sub_account_request_is_approved_by_the_main_account_in_the_pending_queue(
         demo, live_server, page, screenshot):

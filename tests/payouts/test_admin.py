@@ -183,7 +183,11 @@ def test_initiate_finds_only_the_users_shops_orders(client, users, orders):
     assert "本店铺没有该订单号的订单" in text_of(response)
 
 
-def test_pay_l08_douyin_sub_without_quota_does_not_see_the_payout_pages(client, users, orders, pay):
+@pytest.mark.parametrize("disabled_quota", [False, True])
+def test_pay_l08_douyin_sub_without_quota_does_not_see_the_payout_pages(client, users, orders, pay, disabled_quota):
+    if disabled_quota:
+        PayoutQuota.objects.create(shop=orders["DY1022"].shop, user=users["dy_cs2"], per_payout=Decimal("10.00"),
+                                   enabled=False)
     payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_admin"])
     signed_in(client, users, "dy_cs2")
     assert "小额打款" not in client.get(reverse("admin:index")).content.decode()
@@ -193,7 +197,8 @@ def test_pay_l08_douyin_sub_without_quota_does_not_see_the_payout_pages(client, 
     order_page = client.get(reverse("admin:orders_order_change", args=[orders["DY1022"].pk])).content.decode()
     assert "发起打款" not in order_page and 'id="order-payouts"' not in order_page
     # Once the main account enables a quota, the pages appear.
-    PayoutQuota.objects.create(shop=orders["DY1022"].shop, user=users["dy_cs2"], per_payout=Decimal("10.00"))
+    PayoutQuota.objects.update_or_create(user=users["dy_cs2"], defaults={
+        "shop": orders["DY1022"].shop, "per_payout": Decimal("10.00"), "enabled": True})
     assert client.get(initiate_url("DY1022")).status_code == 200
 
 

@@ -72,6 +72,20 @@ def test_every_payout_page_a_role_opens_is_chinese_and_no_500(demo, client, user
         assert shown == set(), (url, shown)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["dy_admin", "pdd_cs2", "ops1"])
+def test_every_payout_page_opens_in_english_too(demo, client, username):
+    add_rows(demo)
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    for method, url, data in pages_for(user):
+        response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if not response["Content-Type"].startswith("text/csv"):
+            assert '<html lang="en"' in response.content.decode(), url
+
+
 @pytest.mark.django_db(transaction=True)
 def test_pay_s01_two_simultaneous_submits_of_one_confirm_create_one_payout(demo):
     """The confirm step's one-time token: two requests racing with it (a double click) hold the order once."""
