@@ -265,6 +265,16 @@ EXPORT_COLUMNS = (
 )
 
 
+def _cell(value, numbers: bool = False):
+    """An export cell. Free text typed by operators (reason, message) that starts like a formula is quoted,
+    so a spreadsheet shows it instead of running it (CSV/formula injection)."""
+    if isinstance(value, Decimal):
+        return float(value) if numbers else value
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @admin.register(Payout)
 class PayoutAdmin(SmallPayoutsAdmin):
     """打款记录 (PAY-R01, PAY-R02): read-only; money changes only through the services."""
@@ -414,7 +424,7 @@ class PayoutAdmin(SmallPayoutsAdmin):
             writer = csv.writer(buffer)
             writer.writerow(header)
             for payout in rows.iterator(chunk_size=2000):
-                writer.writerow([get(payout) for _title, get in EXPORT_COLUMNS])
+                writer.writerow([_cell(get(payout)) for _title, get in EXPORT_COLUMNS])
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         else:
             from openpyxl import Workbook
@@ -423,8 +433,7 @@ class PayoutAdmin(SmallPayoutsAdmin):
             sheet = book.create_sheet(title=str(_("payout records"))[:31])
             sheet.append(header)
             for payout in rows.iterator(chunk_size=2000):
-                sheet.append([get(payout) if not isinstance(get(payout), Decimal) else float(get(payout))
-                              for _title, get in EXPORT_COLUMNS])
+                sheet.append([_cell(get(payout), numbers=True) for _title, get in EXPORT_COLUMNS])
             out = io.BytesIO()
             book.save(out)
             response = HttpResponse(

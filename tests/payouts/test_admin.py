@@ -311,6 +311,18 @@ def test_pay_r01_csv_and_xlsx_exports_follow_the_current_filters(client, users, 
     assert client.get(reverse("admin:payouts_payout_export", args=["pdf"])).status_code == 404
 
 
+def test_pay_r01_exports_quote_text_that_would_run_as_a_formula(client, users, records):
+    from openpyxl import load_workbook
+
+    Payout.objects.filter(pk=records["b"].pk).update(reason="=HYPERLINK(\"http://x\")")
+    signed_in(client, users, "dy_admin")
+    xlsx = client.get(reverse("admin:payouts_payout_export", args=["xlsx"]), {"applicant": "dy_cs1"})
+    row = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))[1]
+    assert "'=HYPERLINK(\"http://x\")" in row
+    body = client.get(reverse("admin:payouts_payout_export", args=["csv"]), {"applicant": "dy_cs1"}).content
+    assert "'=HYPERLINK" in body.decode("utf-8-sig")
+
+
 def test_pay_r01_another_shops_payout_is_not_found(client, users, records):
     signed_in(client, users, "pdd_admin")
     assert listed(client) == {records["pdd"].pk}
