@@ -500,3 +500,14 @@ def test_order_detail_shows_the_open_aftersales_entry_button_once_the_url_exists
     assert 'data-testid="open-aftersales-entry"' in html and "/admin/open-entry/DY1022/" in html
     assert "打开售后入口" in html
 
+
+
+def test_back_to_edit_from_the_confirm_step_keeps_the_values_and_creates_nothing(client, users, orders):
+    signed_in(client, users, "dy_admin")
+    page = preview(client, "DY1022", amount="7.70", reason="差价补偿")
+    response = client.post(reverse(INITIATE), {**FORM, "amount": "7.70", "reason": "差价补偿", "order_no": "DY1022",
+                                               "action": "edit", "token": page.context["token"]})
+    assert response.context["step"] == "fill"
+    html = response.content.decode()
+    assert 'value="7.70"' in html and 'value="差价补偿"' in html
+    assert not Payout.objects.exists() and not IdempotencyKey.objects.exists()
