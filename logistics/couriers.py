@@ -1,9 +1,11 @@
-"""The courier registry. Adding a courier is one entry here (and its adapter when interception lands)."""
+"""The courier registry. Adding a courier is one entry here (and, for a real API, its adapter class)."""
 
 import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+SANDBOX_ADAPTER = "logistics.adapters.SandboxCourier"
 
 
 @dataclass(frozen=True)
@@ -13,6 +15,8 @@ class Courier:
     tracking_pattern: re.Pattern[str]
     # INT-04: YTO contracts are effective at once; J&T and couriers added later need outlet review.
     contract_needs_review: bool = True
+    # Dotted path of the class that speaks to the courier's interception API (logistics.adapters).
+    adapter: str = SANDBOX_ADAPTER
 
 
 COURIERS: dict[str, Courier] = {

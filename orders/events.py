@@ -10,6 +10,11 @@ from .models import Order, OrderEvent
 EVENT_LABELS = {
     "synced": _("created by platform sync"),
     "sync_updated": _("updated by platform sync"),
+    "interception_requested": _("parcel interception requested"),
+    "intercepted": _("parcel intercepted"),
+    "interception_failed": _("parcel interception failed"),
+    "interception_returned": _("intercepted parcel returned"),
+    "interception_return_failed": _("return of intercepted parcel failed"),
 }
 
 
