@@ -186,6 +186,39 @@ def interception_available(*, ticket: Ticket) -> bool:
     ).exists()
 
 
+def interception_panel(*, ticket: Ticket) -> dict:
+    """What the interception page shows (INT-07): parcels (with whether each can be intercepted and the
+    offline price where the outlet has an active contract), the goods, the online fee, and the ticket's
+    interceptions so far with their results or failure reasons."""
+    contracts = {c.outlet_id: c for c in InterceptionContract.objects.filter(shop_id=ticket.shop_id,
+                                                                              status=ContractStatus.ACTIVE)}
+    active = set(Interception.objects.filter(parcel__order_id=ticket.order_id)
+                 .exclude(status=InterceptionStatus.FAILED).values_list("parcel_id", flat=True))
+    offered = _ticket_offers_interception(ticket)
+    parcels = []
+    for parcel in Parcel.objects.filter(order_id=ticket.order_id).select_related("outlet").order_by("pk"):
+        contract = contracts.get(parcel.outlet_id)
+        parcels.append({
+            "id": parcel.pk, "tracking_no": parcel.tracking_no, "courier": parcel.courier,
+            "outlet": parcel.outlet.code if parcel.outlet else None,
+            "outlet_name": parcel.outlet.name if parcel.outlet else "", "status": parcel.status,
+            "status_display": parcel.get_status_display(),
+            "interceptable": offered and parcel.status == Parcel.Status.IN_TRANSIT and parcel.pk not in active,
+            "offline_available": contract is not None,
+            "agreed_price": contract.agreed_price if contract else None,
+        })
+    goods = list(OrderItem.objects.filter(order_id=ticket.order_id).order_by("pk"))
+    return {
+        "ticket": ticket.pk, "order_no": ticket.order.order_no,
+        "available": any(p["interceptable"] for p in parcels),
+        "online_fee": money(ticket.shop.profile.interception_fee),
+        "parcels": parcels, "goods": goods,
+        "interceptions": list(Interception.objects.filter(ticket=ticket).select_related("ticket__order", "outlet",
+                                                                                         "requested_by")
+                              .prefetch_related("events__actor").order_by("pk")),
+    }
+
+
 @transaction.atomic
 def interception_request(*, ticket: Ticket, tracking_nos: list[str], mode: str, actor: User | None,
                          auto: bool = False) -> list[Interception]:
