@@ -34,7 +34,6 @@ from .models import (
     InterceptionEvent,
     InterceptionStatus,
     Outlet,
-    ReturnOutcome,
     Settlement,
 )
 
@@ -79,9 +78,9 @@ class ContractOpenForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        no_waybill = _("no Douyin e-waybill: cannot be contracted")
         self.fields["outlets"].label_from_instance = lambda o: (
-            f"{o.name} ({o.code}) · {o.get_courier_display()}"
-            + ("" if o.e_waybill else f" · {_('no Douyin e-waybill: cannot be contracted')}")
+            f"{o.name} ({o.code}) · {o.get_courier_display()}" + ("" if o.e_waybill else f" · {no_waybill}")
         )
 
 

@@ -18,7 +18,7 @@ from logistics.services import contract_open, interception_request, interception
 pytestmark = pytest.mark.django_db
 
 
-def test_int03_int04_admin_open_service_reminds_and_outlet_reviews(demo, client, user):
+def test_int_03_int_04_admin_open_service_reminds_and_outlet_reviews(demo, client, user):
     client.force_login(user("dy_admin"))
     url = reverse("admin:logistics_interceptioncontract_add")
     page = client.get(url)
@@ -46,7 +46,7 @@ def test_int03_int04_admin_open_service_reminds_and_outlet_reviews(demo, client,
     assert client.get(review).status_code == 404
 
 
-def test_int05_admin_open_service_with_outlet_without_e_waybill_shows_the_refusal(demo, client, user):
+def test_int_05_admin_open_service_with_outlet_without_e_waybill_shows_the_refusal(demo, client, user):
     client.force_login(user("dy_admin"))
     sh = Outlet.objects.get(code="yto-sh-02")
     response = client.post(reverse("admin:logistics_interceptioncontract_add"),
@@ -55,7 +55,7 @@ def test_int05_admin_open_service_with_outlet_without_e_waybill_shows_the_refusa
     assert not InterceptionContract.objects.exists()
 
 
-def test_int07_admin_intercept_page_shows_parcel_goods_fee_and_results(make_ticket, client, user, run_clocks):
+def test_int_07_admin_intercept_page_shows_parcel_goods_fee_and_results(make_ticket, client, user, run_clocks):
     ticket = make_ticket("DY1027", amount=Decimal("60.00"))
     client.force_login(user("dy_cs1"))
     url = reverse("admin:logistics_intercept", args=[ticket.pk])
@@ -78,7 +78,7 @@ def test_int07_admin_intercept_page_shows_parcel_goods_fee_and_results(make_tick
     assert client.get(url).status_code == 403
 
 
-def test_int08_admin_export_follows_the_list_filters(make_ticket, client, user):
+def test_int_08_admin_export_follows_the_list_filters(make_ticket, client, user):
     contract_open(shop=user("dy_admin").shop, courier="yto", outlets=list(Outlet.objects.filter(code="yto-hz-01")),
                   agreed_price=Decimal("2.40"), actor=user("dy_admin"))
     interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="offline",
@@ -107,7 +107,7 @@ def test_int08_admin_export_follows_the_list_filters(make_ticket, client, user):
     assert len(list(csv.reader(io.StringIO(body)))) == 1  # the other shop's rows are not exported
 
 
-def test_int09_admin_claim_filed_by_shop_decided_by_platform_confirmed_paid(make_ticket, client, user, run_clocks):
+def test_int_09_admin_claim_filed_by_shop_decided_by_platform_confirmed_paid(make_ticket, client, user, run_clocks):
     interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
                          actor=user("dy_cs1"))
     run_clocks()
@@ -139,7 +139,7 @@ def test_int09_admin_claim_filed_by_shop_decided_by_platform_confirmed_paid(make
     assert ledger_drifts() == []
 
 
-def test_int06_admin_rule_switch_main_only_and_dry_run(make_ticket, client, user):
+def test_int_06_admin_rule_switch_main_only_and_dry_run(make_ticket, client, user):
     make_ticket("DY1027")
     url = reverse("admin:logistics_autointercept_settings")
     client.force_login(user("dy_cs1"))
@@ -152,7 +152,7 @@ def test_int06_admin_rule_switch_main_only_and_dry_run(make_ticket, client, user
     assert AutoInterceptRule.objects.get(shop__key="dy").enabled
 
 
-def test_int07_admin_outlet_reports_the_return_of_its_parcels_only(make_ticket, client, user, run_clocks):
+def test_int_07_admin_outlet_reports_the_return_of_its_parcels_only(make_ticket, client, user, run_clocks):
     interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
                          actor=user("dy_cs1"))
     run_clocks()

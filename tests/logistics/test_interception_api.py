@@ -16,7 +16,7 @@ from logistics.models import Claim, Interception, InterceptionContract
 pytestmark = pytest.mark.django_db
 
 
-def test_int03_int04_api_opens_contracts_yto_active_jt_pending_and_outlet_reviews(demo, api):
+def test_int_03_int_04_api_opens_contracts_yto_active_jt_pending_and_outlet_reviews(demo, api):
     admin = api("tok-dy_admin")
     response = admin.post("/api/v1/interception-contracts/", {"courier": "yto", "outlets": ["yto-hz-01"],
                                                               "agreed_price": "2.50"}, format="json")
@@ -41,7 +41,7 @@ def test_int03_int04_api_opens_contracts_yto_active_jt_pending_and_outlet_review
     assert again.status_code == 409 and again.json()["code"] == "contract_not_pending"
 
 
-def test_int05_api_refuses_outlet_without_e_waybill(demo, api):
+def test_int_05_api_refuses_outlet_without_e_waybill(demo, api):
     response = api("tok-dy_admin").post("/api/v1/interception-contracts/", {
         "courier": "yto", "outlets": ["yto-sh-02"], "agreed_price": "2.00"}, format="json")
     assert response.status_code == 422
@@ -49,7 +49,7 @@ def test_int05_api_refuses_outlet_without_e_waybill(demo, api):
     assert not InterceptionContract.objects.exists()
 
 
-def test_int03_api_contract_input_is_validated_and_main_account_only(demo, api):
+def test_int_03_api_contract_input_is_validated_and_main_account_only(demo, api):
     admin = api("tok-dy_admin")
     for body in ({"courier": "sf", "outlets": ["yto-hz-01"], "agreed_price": "2"},
                  {"courier": "yto", "outlets": ["nope"], "agreed_price": "2"},
@@ -64,7 +64,7 @@ def test_int03_api_contract_input_is_validated_and_main_account_only(demo, api):
     assert not InterceptionContract.objects.exists()
 
 
-def test_int07_api_panel_shows_parcels_goods_and_fee(make_ticket, api):
+def test_int_07_api_panel_shows_parcels_goods_and_fee(make_ticket, api):
     ticket = make_ticket("DY1027")
     panel = api("tok-dy_cs1").get(f"/api/v1/tickets/{ticket.pk}/intercept/").json()
     assert panel["available"] is True and panel["online_fee"] == "3.00"
@@ -74,7 +74,7 @@ def test_int07_api_panel_shows_parcels_goods_and_fee(make_ticket, api):
     assert api("tok-pdd_admin").get(f"/api/v1/tickets/{ticket.pk}/intercept/").status_code == 404
 
 
-def test_int07_api_intercept_double_click_answers_409_and_charges_once(make_ticket, api, run_clocks):
+def test_int_07_api_intercept_double_click_answers_409_and_charges_once(make_ticket, api, run_clocks):
     ticket = make_ticket("DY1001")
     client = api("tok-dy_cs1")
     body = {"parcels": ["YT7310000001137"], "mode": "online"}
@@ -94,7 +94,7 @@ def test_int07_api_intercept_double_click_answers_409_and_charges_once(make_tick
     assert ledger_drifts() == []
 
 
-def test_int01_int03_api_refusals(make_ticket, api):
+def test_int_01_int_03_api_refusals(make_ticket, api):
     client = api("tok-dy_cs1")
     signed = make_ticket("DY1022")
     response = client.post(f"/api/v1/tickets/{signed.pk}/intercept/", {"parcels": ["YT7310000009096"],
@@ -109,9 +109,9 @@ def test_int01_int03_api_refusals(make_ticket, api):
     assert not Interception.objects.exists()
 
 
-def test_int08_api_records_filter_and_export_respects_the_filters(make_ticket, api, user, run_clocks):
-    from logistics.services import contract_open, interception_request
+def test_int_08_api_records_filter_and_export_respects_the_filters(make_ticket, api, user, run_clocks):
     from logistics.models import Outlet
+    from logistics.services import contract_open, interception_request
 
     contract_open(shop=user("dy_admin").shop, courier="yto", outlets=list(Outlet.objects.filter(code="yto-hz-01")),
                   agreed_price=Decimal("2.40"), actor=user("dy_admin"))
@@ -156,7 +156,7 @@ def test_int08_api_records_filter_and_export_respects_the_filters(make_ticket, a
     assert {i["tracking_no"] for i in outlet_rows} == {"YT7310000001137", "YT7310000018192"}
 
 
-def test_int07_int09_api_return_result_claim_decide_confirm_no_ledger(make_ticket, api, run_clocks):
+def test_int_07_int_09_api_return_result_claim_decide_confirm_no_ledger(make_ticket, api, run_clocks):
     ticket = make_ticket("DY1001")
     [interception] = api("tok-dy_cs1").post(f"/api/v1/tickets/{ticket.pk}/intercept/", {
         "parcels": ["YT7310000001137"], "mode": "online"}, format="json").json()
@@ -200,7 +200,7 @@ def test_int07_int09_api_return_result_claim_decide_confirm_no_ledger(make_ticke
     assert ledger_drifts() == []
 
 
-def test_int06_api_rule_put_by_main_account_only_and_preview(make_ticket, api):
+def test_int_06_api_rule_put_by_main_account_only_and_preview(make_ticket, api):
     make_ticket("DY1027")
     assert api("tok-dy_cs1").get("/api/v1/assistant-rules/auto-intercept/").json()["enabled"] is False
     refused = api("tok-dy_cs1").put("/api/v1/assistant-rules/auto-intercept/", {"enabled": True}, format="json")

@@ -40,7 +40,7 @@ def run_together(*funcs):
     return results
 
 
-def test_int07_two_concurrent_requests_for_one_parcel_create_one_interception_and_charge_once(make_ticket, user):
+def test_int_07_two_concurrent_requests_for_one_parcel_create_one_interception_and_charge_once(make_ticket, user):
     ticket = make_ticket("DY1001", amount=Decimal("30.00"))
     actors = [user("dy_cs1"), user("dy_cs2")]
 
@@ -61,7 +61,7 @@ def test_int07_two_concurrent_requests_for_one_parcel_create_one_interception_an
     assert ledger_drifts() == []
 
 
-def test_int07_two_concurrent_clock_runs_apply_each_result_once(make_ticket, user):
+def test_int_07_two_concurrent_clock_runs_apply_each_result_once(make_ticket, user):
     tickets = [make_ticket(no) for no in ("DY1001", "DY1003", "DY1024", "DY1025")]
     tracking = ["YT7310000001137", "JT5280000002053", "YT7310000010233", "YT7310000011370"]
     for ticket, no in zip(tickets, tracking, strict=True):

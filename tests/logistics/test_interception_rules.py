@@ -35,12 +35,12 @@ def enable(user, shop_user="dy_admin"):
 # --- Auto-intercept (INT-06) -------------------------------------------------------------------------
 
 
-def test_int06_rule_off_does_nothing(make_ticket):
+def test_int_06_rule_off_does_nothing(make_ticket):
     assert interception_auto_on_ticket_created(ticket=make_ticket("DY1027")) == []
     assert not Interception.objects.exists()
 
 
-def test_int06_only_the_main_account_sets_the_rule(demo, user):
+def test_int_06_only_the_main_account_sets_the_rule(demo, user):
     with pytest.raises(ApplicationError) as err:
         auto_intercept_rule_set(shop=user("dy_cs1").shop, enabled=True, actor=user("dy_cs1"))
     assert err.value.code == "main_account_only"
@@ -49,7 +49,7 @@ def test_int06_only_the_main_account_sets_the_rule(demo, user):
     assert rule.enabled and rule.updated_by.username == "dy_admin"
 
 
-def test_int06_new_refund_only_ticket_intercepts_every_parcel_in_transit_and_refunds(make_ticket, user, run_clocks):
+def test_int_06_new_refund_only_ticket_intercepts_every_parcel_in_transit_and_refunds(make_ticket, user, run_clocks):
     enable(user)
     ticket = make_ticket("DY1027", amount=Decimal("99.00"))
     created = interception_auto_on_ticket_created(ticket=ticket)
@@ -63,7 +63,7 @@ def test_int06_new_refund_only_ticket_intercepts_every_parcel_in_transit_and_ref
     assert ledger_drifts() == []
 
 
-def test_int06_offline_where_the_outlet_has_an_active_contract_else_online(make_ticket, user):
+def test_int_06_offline_where_the_outlet_has_an_active_contract_else_online(make_ticket, user):
     enable(user)
     contract_open(shop=user("dy_admin").shop, courier="yto", outlets=list(Outlet.objects.filter(code="yto-hz-01")),
                   agreed_price=Decimal("2.20"), actor=user("dy_admin"))
@@ -79,13 +79,13 @@ def test_int06_offline_where_the_outlet_has_an_active_contract_else_online(make_
     ("DY1001", {"type": TicketType.RETURN_REFUND}),
     ("DY1002", {}),  # not shipped
 ])
-def test_int06_rule_skips_what_cannot_be_intercepted(make_ticket, user, order_no, kwargs):
+def test_int_06_rule_skips_what_cannot_be_intercepted(make_ticket, user, order_no, kwargs):
     enable(user)
     assert interception_auto_on_ticket_created(ticket=make_ticket(order_no, **kwargs)) == []
     assert not Interception.objects.exists()
 
 
-def test_int06_a_parcel_already_intercepted_is_skipped_and_noted(make_ticket, user):
+def test_int_06_a_parcel_already_intercepted_is_skipped_and_noted(make_ticket, user):
     enable(user)
     first = make_ticket("DY1001")
     interception_request(ticket=first, tracking_nos=["YT7310000001137"], mode="online", actor=user("dy_cs1"))
@@ -96,12 +96,12 @@ def test_int06_a_parcel_already_intercepted_is_skipped_and_noted(make_ticket, us
     assert event.params["code"] == "interception_already_requested"
 
 
-def test_int06_rule_of_one_shop_does_not_act_for_another(make_ticket, user):
+def test_int_06_rule_of_one_shop_does_not_act_for_another(make_ticket, user):
     enable(user)  # dy only
     assert interception_auto_on_ticket_created(ticket=make_ticket("PDD2006")) == []
 
 
-def test_int06_preview_shows_what_the_rule_would_have_done_over_30_days(make_ticket, user):
+def test_int_06_preview_shows_what_the_rule_would_have_done_over_30_days(make_ticket, user):
     shop = user("dy_admin").shop
     make_ticket("DY1027")
     make_ticket("DY1022")
@@ -136,7 +136,7 @@ def days_after(interception, days: float):
     return time_machine.travel(interception.succeeded_at + dt.timedelta(days=days), tick=False)
 
 
-def test_int09_claim_window_opens_at_7_days_and_closes_at_30(return_failed, user):
+def test_int_09_claim_window_opens_at_7_days_and_closes_at_30(return_failed, user):
     with days_after(return_failed, 6.99):
         with pytest.raises(ApplicationError) as err:
             claim_file(interception=return_failed, kind="lost", amount=Decimal("100"), actor=user("dy_cs1"))
@@ -151,7 +151,7 @@ def test_int09_claim_window_opens_at_7_days_and_closes_at_30(return_failed, user
     assert claim.status == ClaimStatus.FILED
 
 
-def test_int09_claim_only_when_the_return_failed(make_ticket, user, run_clocks):
+def test_int_09_claim_only_when_the_return_failed(make_ticket, user, run_clocks):
     interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
                          actor=user("dy_cs1"))
     run_clocks()
@@ -168,7 +168,7 @@ def test_int09_claim_only_when_the_return_failed(make_ticket, user, run_clocks):
     assert not Claim.objects.exists()
 
 
-def test_int09_claim_at_most_the_goods_value(return_failed, user):
+def test_int_09_claim_at_most_the_goods_value(return_failed, user):
     with days_after(return_failed, 8):
         with pytest.raises(ApplicationError) as err:
             claim_file(interception=return_failed, kind="lost", amount=Decimal("159.01"), actor=user("dy_cs1"))
@@ -176,7 +176,7 @@ def test_int09_claim_at_most_the_goods_value(return_failed, user):
         assert claim_file(interception=return_failed, kind="lost", amount=Decimal("159.00"), actor=user("dy_cs1"))
 
 
-def test_int09_claim_at_most_1000(make_ticket, user, run_clocks):
+def test_int_09_claim_at_most_1000(make_ticket, user, run_clocks):
     # DY1025: goods worth 899.00; raise the items so the 1000.00 cap binds.
     from orders.models import OrderItem
 
@@ -193,7 +193,7 @@ def test_int09_claim_at_most_1000(make_ticket, user, run_clocks):
         claim_file(interception=interception, kind="damaged", amount=Decimal("1000.00"), actor=user("dy_cs1"))
 
 
-def test_int09_platform_decides_merchant_confirms_paid_and_no_ledger_entry(return_failed, user):
+def test_int_09_platform_decides_merchant_confirms_paid_and_no_ledger_entry(return_failed, user):
     entries = LedgerEntry.objects.count()
     with days_after(return_failed, 8):
         claim = claim_file(interception=return_failed, kind="lost", amount=Decimal("150.00"), actor=user("dy_cs1"))
@@ -216,7 +216,7 @@ def test_int09_platform_decides_merchant_confirms_paid_and_no_ledger_entry(retur
     assert ledger_drifts() == []
 
 
-def test_int09_one_open_claim_per_interception_a_rejected_one_may_be_filed_again(return_failed, user):
+def test_int_09_one_open_claim_per_interception_a_rejected_one_may_be_filed_again(return_failed, user):
     with days_after(return_failed, 8):
         claim = claim_file(interception=return_failed, kind="lost", amount=Decimal("100"), actor=user("dy_cs1"))
         with pytest.raises(ApplicationError) as err:
@@ -231,7 +231,7 @@ def test_int09_one_open_claim_per_interception_a_rejected_one_may_be_filed_again
     assert Claim.objects.count() == 2
 
 
-def test_int09_another_shop_cannot_file(return_failed, user):
+def test_int_09_another_shop_cannot_file(return_failed, user):
     with days_after(return_failed, 8), pytest.raises(ApplicationError) as err:
         claim_file(interception=return_failed, kind="lost", amount=Decimal("10"), actor=user("pdd_admin"))
     assert err.value.code == "not_found"

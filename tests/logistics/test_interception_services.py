@@ -43,7 +43,7 @@ def balance(shop_key="dy") -> Decimal:
 # --- Contracts ---------------------------------------------------------------------------------------
 
 
-def test_int03_int04_yto_contract_is_active_at_once_with_the_agreed_price(demo, user):
+def test_int_03_int_04_yto_contract_is_active_at_once_with_the_agreed_price(demo, user):
     [contract] = contract_open(shop=user("dy_admin").shop, courier="yto", outlets=outlets("yto-hz-01"),
                                agreed_price=Decimal("2.50"), actor=user("dy_admin"))
     assert contract.status == ContractStatus.ACTIVE
@@ -51,7 +51,7 @@ def test_int03_int04_yto_contract_is_active_at_once_with_the_agreed_price(demo, 
     assert [e.type for e in contract.events.all()] == ["created"]
 
 
-def test_int04_jt_contract_waits_for_the_outlet_which_approves(demo, user):
+def test_int_04_jt_contract_waits_for_the_outlet_which_approves(demo, user):
     [contract] = contract_open(shop=user("dy_admin").shop, courier="jt", outlets=outlets("jt-gz-01"),
                                agreed_price=Decimal("2.00"), actor=user("dy_admin"))
     assert contract.status == ContractStatus.PENDING_REVIEW
@@ -60,7 +60,7 @@ def test_int04_jt_contract_waits_for_the_outlet_which_approves(demo, user):
     assert [e.type for e in contract.events.all()] == ["created", "approved"]
 
 
-def test_int04_outlet_rejects_with_a_reason_and_the_shop_may_open_again(demo, user):
+def test_int_04_outlet_rejects_with_a_reason_and_the_shop_may_open_again(demo, user):
     shop, admin = user("dy_admin").shop, user("dy_admin")
     [contract] = contract_open(shop=shop, courier="jt", outlets=outlets("jt-gz-01"), agreed_price=Decimal("2.00"),
                                actor=admin)
@@ -77,7 +77,7 @@ def test_int04_outlet_rejects_with_a_reason_and_the_shop_may_open_again(demo, us
     assert again.status == ContractStatus.PENDING_REVIEW
 
 
-def test_int04_only_the_contracts_outlet_reviews_it(demo, user):
+def test_int_04_only_the_contracts_outlet_reviews_it(demo, user):
     [contract] = contract_open(shop=user("dy_admin").shop, courier="jt", outlets=outlets("jt-gz-01"),
                                agreed_price=Decimal("2.00"), actor=user("dy_admin"))
     for other in ("jt_sz_02_user", "dy_admin"):
@@ -88,7 +88,7 @@ def test_int04_only_the_contracts_outlet_reviews_it(demo, user):
     assert contract.status == ContractStatus.PENDING_REVIEW and contract.version == 1
 
 
-def test_int05_outlet_without_e_waybill_cannot_be_contracted_and_nothing_is_opened(demo, user):
+def test_int_05_outlet_without_e_waybill_cannot_be_contracted_and_nothing_is_opened(demo, user):
     with pytest.raises(ApplicationError) as err:
         contract_open(shop=user("dy_admin").shop, courier="yto", outlets=outlets("yto-hz-01", "yto-sh-02"),
                       agreed_price=Decimal("2.00"), actor=user("dy_admin"))
@@ -96,7 +96,7 @@ def test_int05_outlet_without_e_waybill_cannot_be_contracted_and_nothing_is_open
     assert not InterceptionContract.objects.exists()
 
 
-def test_int03_only_the_main_account_opens_the_service(demo, user):
+def test_int_03_only_the_main_account_opens_the_service(demo, user):
     with pytest.raises(ApplicationError) as err:
         contract_open(shop=user("dy_cs1").shop, courier="yto", outlets=outlets("yto-hz-01"),
                       agreed_price=Decimal("2.00"), actor=user("dy_cs1"))
@@ -104,7 +104,7 @@ def test_int03_only_the_main_account_opens_the_service(demo, user):
     assert not InterceptionContract.objects.exists()
 
 
-def test_int03_a_second_open_with_the_same_outlet_is_refused(demo, user):
+def test_int_03_a_second_open_with_the_same_outlet_is_refused(demo, user):
     admin = user("dy_admin")
     contract_open(shop=admin.shop, courier="yto", outlets=outlets("yto-hz-01"), agreed_price=Decimal("2"), actor=admin)
     with pytest.raises(ApplicationError) as err:
@@ -114,7 +114,7 @@ def test_int03_a_second_open_with_the_same_outlet_is_refused(demo, user):
     assert InterceptionContract.objects.count() == 1
 
 
-def test_int03_outlets_must_belong_to_the_chosen_courier(demo, user):
+def test_int_03_outlets_must_belong_to_the_chosen_courier(demo, user):
     with pytest.raises(ApplicationError) as err:
         contract_open(shop=user("dy_admin").shop, courier="yto", outlets=outlets("jt-gz-01"),
                       agreed_price=Decimal("2"), actor=user("dy_admin"))
@@ -125,7 +125,7 @@ def test_int03_outlets_must_belong_to_the_chosen_courier(demo, user):
 # --- Availability and requests (INT-01, INT-07) ------------------------------------------------------
 
 
-def test_int01_available_only_for_unfinished_refund_only_tickets_with_a_parcel_in_transit(make_ticket):
+def test_int_01_available_only_for_unfinished_refund_only_tickets_with_a_parcel_in_transit(make_ticket):
     assert interception_available(ticket=make_ticket("DY1001"))
     assert not interception_available(ticket=make_ticket("DY1001", type=TicketType.RETURN_REFUND))
     assert not interception_available(ticket=make_ticket("DY1001", status=TicketStatus.REFUNDED))
@@ -140,7 +140,7 @@ def test_int01_available_only_for_unfinished_refund_only_tickets_with_a_parcel_i
     ("DY1001", {"type": TicketType.EXCHANGE}),
     ("DY1001", {"status": TicketStatus.CLOSED}),
 ])
-def test_int01_request_refused_and_nothing_written(make_ticket, user, order_no, kwargs):
+def test_int_01_request_refused_and_nothing_written(make_ticket, user, order_no, kwargs):
     ticket = make_ticket(order_no, **kwargs)
     tracking = list(Parcel.objects.filter(order__order_no=order_no).values_list("tracking_no", flat=True))
     with pytest.raises(ApplicationError) as err:
@@ -149,7 +149,7 @@ def test_int01_request_refused_and_nothing_written(make_ticket, user, order_no, 
     assert not Interception.objects.exists() and not TicketEvent.objects.filter(ticket=ticket).exists()
 
 
-def test_int01_a_parcel_of_another_order_cannot_be_intercepted(make_ticket, user):
+def test_int_01_a_parcel_of_another_order_cannot_be_intercepted(make_ticket, user):
     ticket = make_ticket("DY1001")
     with pytest.raises(ApplicationError) as err:
         interception_request(ticket=ticket, tracking_nos=["YT7310000010233"], mode="online", actor=user("dy_cs1"))
@@ -157,7 +157,7 @@ def test_int01_a_parcel_of_another_order_cannot_be_intercepted(make_ticket, user
     assert not Interception.objects.exists()
 
 
-def test_int01_another_shops_member_cannot_intercept(make_ticket, user):
+def test_int_01_another_shops_member_cannot_intercept(make_ticket, user):
     with pytest.raises(ApplicationError) as err:
         interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
                              actor=user("pdd_admin"))
@@ -165,7 +165,7 @@ def test_int01_another_shops_member_cannot_intercept(make_ticket, user):
     assert not Interception.objects.exists()
 
 
-def test_int07_one_interception_per_chosen_parcel_requested_and_logged(make_ticket, user):
+def test_int_07_one_interception_per_chosen_parcel_requested_and_logged(make_ticket, user):
     ticket = make_ticket("DY1027")
     created = interception_request(ticket=ticket, tracking_nos=["YT7310000012507", "YT7310000013644"],
                                    mode="online", actor=user("dy_cs1"))
@@ -175,13 +175,13 @@ def test_int07_one_interception_per_chosen_parcel_requested_and_logged(make_tick
     assert OrderEvent.objects.filter(order=ticket.order, type="interception_requested").count() == 2
 
 
-def test_int07_picking_one_parcel_leaves_the_other(make_ticket, user):
+def test_int_07_picking_one_parcel_leaves_the_other(make_ticket, user):
     ticket = make_ticket("DY1027")
     interception_request(ticket=ticket, tracking_nos=["YT7310000013644"], mode="online", actor=user("dy_cs1"))
     assert list(Interception.objects.values_list("tracking_no", flat=True)) == ["YT7310000013644"]
 
 
-def test_int07_double_request_answers_already_requested_and_charges_once(make_ticket, user, run_clocks, fees):
+def test_int_07_double_request_answers_already_requested_and_charges_once(make_ticket, user, run_clocks, fees):
     """A double click: the second request is refused (409), and the fee is charged once on success."""
     ticket = make_ticket("DY1001")
     before = balance()
@@ -198,7 +198,7 @@ def test_int07_double_request_answers_already_requested_and_charges_once(make_ti
     assert ledger_drifts() == []
 
 
-def test_int07_the_unique_index_holds_without_the_service_check(make_ticket, user):
+def test_int_07_the_unique_index_holds_without_the_service_check(make_ticket, user):
     """The database itself refuses a second active interception of a parcel."""
     from django.db import IntegrityError, transaction
 
@@ -214,7 +214,7 @@ def test_int07_the_unique_index_holds_without_the_service_check(make_ticket, use
 # --- Online (INT-02) and offline (INT-03) settlement, courier results, refunds -------------------------
 
 
-def test_int02_int07_online_success_charges_3_00_once_and_refunds_the_ticket(make_ticket, user, run_clocks, fees):
+def test_int_02_int_07_online_success_charges_3_00_once_and_refunds_the_ticket(make_ticket, user, run_clocks, fees):
     ticket = make_ticket("DY1001", amount=Decimal("159.00"))
     before = balance()
     [interception] = interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online",
@@ -237,7 +237,7 @@ def test_int02_int07_online_success_charges_3_00_once_and_refunds_the_ticket(mak
     assert ledger_drifts() == []
 
 
-def test_int02_fee_follows_the_profile(make_ticket, user, run_clocks, fees):
+def test_int_02_fee_follows_the_profile(make_ticket, user, run_clocks, fees):
     profile = user("dy_admin").shop.profile
     profile.interception_fee = Decimal("4.50")
     profile.save()
@@ -249,7 +249,7 @@ def test_int02_fee_follows_the_profile(make_ticket, user, run_clocks, fees):
     assert ledger_drifts() == []
 
 
-def test_int02_failed_interception_costs_nothing_parcel_already_signed(make_ticket, user, run_clocks, fees):
+def test_int_02_failed_interception_costs_nothing_parcel_already_signed(make_ticket, user, run_clocks, fees):
     ticket = make_ticket("DY1001")
     before = balance()
     [interception] = interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online",
@@ -266,7 +266,7 @@ def test_int02_failed_interception_costs_nothing_parcel_already_signed(make_tick
     assert ledger_drifts() == []
 
 
-def test_int07_after_a_failure_the_parcel_may_be_intercepted_again(make_ticket, user, run_clocks):
+def test_int_07_after_a_failure_the_parcel_may_be_intercepted_again(make_ticket, user, run_clocks):
     ticket = make_ticket("DY1001")
     interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online", actor=user("dy_cs1"))
     Parcel.objects.filter(tracking_no="YT7310000001137").update(status=Parcel.Status.OUT_FOR_DELIVERY)
@@ -279,7 +279,7 @@ def test_int07_after_a_failure_the_parcel_may_be_intercepted_again(make_ticket, 
         ("failed", "parcel_out_for_delivery"), ("requested", "")]
 
 
-def test_int03_offline_needs_an_active_contract(make_ticket, user):
+def test_int_03_offline_needs_an_active_contract(make_ticket, user):
     ticket = make_ticket("DY1003")
     with pytest.raises(ApplicationError) as err:
         interception_request(ticket=ticket, tracking_nos=["JT5280000002053"], mode="offline", actor=user("dy_cs1"))
@@ -292,7 +292,7 @@ def test_int03_offline_needs_an_active_contract(make_ticket, user):
     assert not Interception.objects.exists()
 
 
-def test_int03_offline_success_records_the_agreed_price_and_deducts_nothing(make_ticket, user, run_clocks):
+def test_int_03_offline_success_records_the_agreed_price_and_deducts_nothing(make_ticket, user, run_clocks):
     ticket = make_ticket("DY1001", amount=Decimal("50.00"))
     contract_open(shop=ticket.shop, courier="yto", outlets=outlets("yto-hz-01"), agreed_price=Decimal("2.80"),
                   actor=user("dy_admin"))
@@ -308,7 +308,7 @@ def test_int03_offline_success_records_the_agreed_price_and_deducts_nothing(make
     assert ledger_drifts() == []
 
 
-def test_int02_fee_from_the_deposit_when_the_balance_is_short(make_ticket, user, run_clocks):
+def test_int_02_fee_from_the_deposit_when_the_balance_is_short(make_ticket, user, run_clocks):
     from accounts.services import shop_account_sync
 
     ticket = make_ticket("DY1001", amount=Decimal("1.00"))
@@ -321,14 +321,14 @@ def test_int02_fee_from_the_deposit_when_the_balance_is_short(make_ticket, user,
     assert ledger_drifts() == []
 
 
-def test_int07_results_arrive_asynchronously_not_at_request_time(make_ticket, user):
+def test_int_07_results_arrive_asynchronously_not_at_request_time(make_ticket, user):
     [interception] = interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"],
                                           mode="online", actor=user("dy_cs1"))
     interception.refresh_from_db()
     assert interception.status == InterceptionStatus.REQUESTED and interception.check_at is not None
 
 
-def test_int07_a_ticket_refunded_meanwhile_is_not_refunded_twice(make_ticket, user, run_clocks, fees):
+def test_int_07_a_ticket_refunded_meanwhile_is_not_refunded_twice(make_ticket, user, run_clocks, fees):
     from aftersales.services import ticket_refund
 
     ticket = make_ticket("DY1001", amount=Decimal("20.00"))
@@ -351,7 +351,7 @@ def _succeeded(make_ticket, user, run_clocks, order_no="DY1001", tracking="YT731
     return interception
 
 
-def test_int07_sandbox_reports_returned_after_three_days(make_ticket, user, run_clocks):
+def test_int_07_sandbox_reports_returned_after_three_days(make_ticket, user, run_clocks):
     interception = _succeeded(make_ticket, user, run_clocks)
     with time_machine.travel(timezone.now() + dt.timedelta(days=2, hours=23), tick=False):
         run_clocks()
@@ -365,7 +365,7 @@ def test_int07_sandbox_reports_returned_after_three_days(make_ticket, user, run_
     assert ledger_drifts() == []
 
 
-def test_int07_outlet_reports_lost_first_and_the_sandbox_does_not_override(make_ticket, user, run_clocks):
+def test_int_07_outlet_reports_lost_first_and_the_sandbox_does_not_override(make_ticket, user, run_clocks):
     interception = _succeeded(make_ticket, user, run_clocks)
     with pytest.raises(ApplicationError) as err:
         interception_return_report(interception=interception, outcome="lost", actor=user("jt_gz_01_user"))
@@ -381,7 +381,7 @@ def test_int07_outlet_reports_lost_first_and_the_sandbox_does_not_override(make_
     assert err.value.code == "interception_not_returning"
 
 
-def test_int07_return_cannot_be_reported_before_the_interception_succeeded(make_ticket, user):
+def test_int_07_return_cannot_be_reported_before_the_interception_succeeded(make_ticket, user):
     [interception] = interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"],
                                           mode="online", actor=user("dy_cs1"))
     with pytest.raises(ApplicationError) as err:
@@ -391,7 +391,7 @@ def test_int07_return_cannot_be_reported_before_the_interception_succeeded(make_
     assert interception.status == "requested" and interception.version == 1
 
 
-def test_int08_settlement_is_recorded_per_interception(make_ticket, user):
+def test_int_08_settlement_is_recorded_per_interception(make_ticket, user):
     ticket = make_ticket("DY1027")
     contract_open(shop=ticket.shop, courier="yto", outlets=outlets("yto-hz-01"), agreed_price=Decimal("2.00"),
                   actor=user("dy_admin"))
