@@ -16,3 +16,21 @@ def ledger_verify_sweep() -> int:
     for d in drifts:
         logger.error("ledger drift: shop %s %s cached %s summed %s", d.shop_id, d.column, d.cached, d.summed)
     return 0
+
+
+@sweep("idempotency_keys_purge")
+def idempotency_keys_purge_sweep() -> int:
+    """Idempotency keys answer replays for 7 days (API.md); older ones are deleted in batches."""
+    import datetime as dt
+
+    from core.clock import now
+
+    from .models import IdempotencyKey
+
+    cutoff = now() - dt.timedelta(days=7)
+    deleted = 0
+    while True:
+        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:5000])
+        if not ids:
+            return deleted
+        deleted += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PayoutsConfig(AppConfig):
     name = "payouts"
     verbose_name = _("After-sales › Small payouts")
+
+    def ready(self) -> None:
+        from . import sweeps  # noqa: F401  registers the payout clocks

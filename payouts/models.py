@@ -1,1 +1,331 @@
-"""Models arrive with their issue; the app exists so the layout is stable."""
+"""Small payouts (小额打款): payouts, their timeline, account cards, approval requests and notifications
+(SPEC §4, API.md "Small payouts").
+
+Money model: a balance payout debits the shop balance when it is created (PAY-S01, "creation = debit
+time", PAY-R01) through one `payout_hold` ledger entry; `held` is the amount of it still out of the
+balance. A Douyin failure gives it back at once (`hold_release`); a closed payout gives it back on the
+3rd working day (`payout_return`). A success leaves it paid. Scan-to-pay payouts never touch the balance.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import MONEY, Shop
+from orders.models import Order
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", _("pending payout")  # 待打款
+    PROCESSING = "processing", _("paying")  # 打款中
+    SUCCEEDED = "succeeded", _("paid")  # 打款成功
+    FAILED = "failed", _("payout failed")  # 打款失败
+    CLOSED = "closed", _("closed")  # 已关闭
+    AWAITING_TOP_UP = "awaiting_top_up", _("awaiting top-up")  # 待充值
+    TOP_UP_FAILED = "top_up_failed", _("top-up failed")  # 充值失败
+
+
+# SPEC §4.4 "Allowed transitions". Everything else a provider or a clock reports is recorded and ignored.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING}),
+    PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED}),
+    PayoutStatus.PROCESSING: frozenset({PayoutStatus.SUCCEEDED, PayoutStatus.FAILED, PayoutStatus.CLOSED}),
+    PayoutStatus.FAILED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CLOSED}),
+    PayoutStatus.SUCCEEDED: frozenset(),
+    PayoutStatus.CLOSED: frozenset(),
+    PayoutStatus.TOP_UP_FAILED: frozenset(),
+}
+
+
+class PayoutType(models.TextChoices):
+    SHIPPING_FEE = "shipping_fee", _("shipping fee")  # 补运费
+    PRICE_DIFFERENCE = "price_difference", _("price difference")  # 补差价
+    OTHER = "other", _("other")  # 其他
+
+
+class PayMethod(models.TextChoices):
+    BALANCE = "balance", _("shop balance")
+    SCAN = "scan", _("scan to pay")
+
+
+class ScanChannel(models.TextChoices):
+    WECHAT = "wechat", _("WeChat Pay")
+    ALIPAY = "alipay", _("Alipay")
+
+
+class FailureReason(models.TextChoices):
+    BUYER_ACCOUNT_INVALID = "buyer_account_invalid", _("the buyer's account is invalid")
+    PROVIDER_ERROR = "provider_error", _("payment provider error")
+    OTHER = "other", _("other")
+
+
+class Payout(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("shop"))
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("order"))
+    type = models.CharField(_("payout type"), max_length=20, choices=PayoutType.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = models.CharField(_("status"), max_length=20, choices=PayoutStatus.choices)
+    failure_reason = models.CharField(_("failure reason"), max_length=32, choices=FailureReason.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=255)
+    buyer_message = models.CharField(_("message to the buyer"), max_length=255)
+    product_id = models.CharField(_("related product"), max_length=64, blank=True)
+    pay_method = models.CharField(_("pay method"), max_length=8, choices=PayMethod.choices, default=PayMethod.BALANCE)
+    scan_channel = models.CharField(_("scan channel"), max_length=8, choices=ScanChannel.choices, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("applicant")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    # The sub-account whose quota this payout uses (PAY-L06/L07); empty for main accounts, customer-service
+    # admins, approved requests (PAY-A02) and scan payouts (PAY-Q01).
+    quota_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("quota used"),
+    )
+    # Counted toward the order and shop limits (SPEC §4.2): kept by every transition, so a limit is one
+    # indexed SUM instead of a status list that differs per platform.
+    counted = models.BooleanField(_("counted toward limits"), default=True)
+    day = models.DateField(_("day (Asia/Shanghai)"))
+    held = models.DecimalField(_("held from the balance"), default=0, **MONEY)
+    attempt = models.PositiveSmallIntegerField(_("provider attempt"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    auto_submit_at = models.DateTimeField(_("auto-submit at"), null=True, blank=True)
+    top_up_deadline = models.DateTimeField(_("top-up deadline"), null=True, blank=True)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    close_at = models.DateTimeField(_("closes at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    return_due_at = models.DateTimeField(_("money returns at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("money returned at"), null=True, blank=True)
+    # A success the provider reported after the close: recorded, not applied, for platform staff (PAY-S06).
+    flagged = models.BooleanField(_("flagged to platform staff"), default=False)
+
+    tenant_shop_path = "shop"
+    tenant_buyer_path = "order__buyer"
+
+    class Meta:
+        verbose_name = _("small payout")
+        verbose_name_plural = _("payout records")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["shop", "-created_at", "-id"], name="payout_shop_newest"),
+            models.Index(fields=["order", "created_at"], name="payout_order"),
+            models.Index(fields=["shop", "day"], name="payout_shop_day", condition=Q(counted=True)),
+            models.Index(fields=["quota_user", "day"], name="payout_quota_day", condition=Q(counted=True)),
+            models.Index(fields=["status", "auto_submit_at"], name="payout_pending_due",
+                         condition=Q(status="pending")),
+            models.Index(fields=["status", "close_at"], name="payout_open_due",
+                         condition=Q(status__in=["processing", "failed"])),
+            models.Index(fields=["top_up_deadline"], name="payout_top_up_due", condition=Q(status="awaiting_top_up")),
+            models.Index(fields=["return_due_at"], name="payout_return_due",
+                         condition=Q(status="closed", returned_at__isnull=True, held__gt=0)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(condition=Q(held__gte=0) & Q(held__lte=models.F("amount")), name="payout_held_range"),
+            models.CheckConstraint(condition=Q(status__in=PayoutStatus.values), name="payout_status_valid"),
+            models.CheckConstraint(
+                condition=Q(pay_method="balance") | Q(held=0), name="payout_scan_holds_nothing"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.order_id} {self.amount}"
+
+    @property
+    def deadline(self):
+        """When the next clock acts on this payout (API.md)."""
+        if self.status == PayoutStatus.PENDING:
+            return self.auto_submit_at
+        if self.status == PayoutStatus.AWAITING_TOP_UP:
+            return self.top_up_deadline
+        if self.status in (PayoutStatus.PROCESSING, PayoutStatus.FAILED):
+            return self.close_at
+        if self.status == PayoutStatus.CLOSED and self.returned_at is None and self.held > 0:
+            return self.return_due_at
+        return None
+
+
+class PayoutEvent(models.Model):
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events", verbose_name=_("payout"))
+    type = models.CharField(_("type"), max_length=48)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("actor"),
+    )
+    at = models.DateTimeField(_("time"))
+    params = models.JSONField(_("details"), default=dict, blank=True)
+
+    tenant_shop_path = "payout__shop"
+    tenant_buyer_path = "payout__order__buyer"
+
+    class Meta:
+        verbose_name = _("payout event")
+        verbose_name_plural = _("payout events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["payout", "at"])]
+
+    def __str__(self) -> str:
+        return self.type
+
+
+class CardStatus(models.TextChoices):
+    SENT = "sent", _("sent")
+    SUBMITTED = "submitted", _("submitted")
+    EXPIRED = "expired", _("expired")
+
+
+class CardChannel(models.TextChoices):
+    ALIPAY = "alipay", _("Alipay")
+    BANK_CARD = "bank_card", _("bank card")
+
+
+class PayoutCard(models.Model):
+    """The account-information card (账户信息填写卡片) sent to the buyer in chat (PAY-C01..C04).
+
+    Its `token` is the one-time id the buyer submits to. The full account is kept only until the retry
+    is settled, then wiped (PAY-C04); only the masked form is ever shown.
+    """
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="cards", verbose_name=_("payout"))
+    token = models.CharField(_("card id"), max_length=40, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=CardStatus.choices, default=CardStatus.SENT)
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("sent by"),
+    )
+    channel = models.CharField(_("account kind"), max_length=12, choices=CardChannel.choices, blank=True)
+    account_masked = models.CharField(_("account"), max_length=64, blank=True)
+    account_for_retry = models.CharField(_("account (for the retry only)"), max_length=64, blank=True)
+    holder_name = models.CharField(_("account holder"), max_length=64, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    tenant_shop_path = "payout__shop"
+    tenant_buyer_path = "payout__order__buyer"
+
+    class Meta:
+        verbose_name = _("account card")
+        verbose_name_plural = _("account cards")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["expires_at"], name="card_sent_due", condition=Q(status="sent"))]
+        constraints = [
+            models.UniqueConstraint(fields=["payout"], condition=Q(status="sent"), name="one_open_card_per_payout"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class PayoutRequest(models.Model):
+    """A payout sent to the main account for approval (PAY-A01..A03). Holds no money, is not counted."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payout_requests", verbose_name=_("shop"))
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payout_requests", verbose_name=_("order"))
+    type = models.CharField(_("payout type"), max_length=20, choices=PayoutType.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=255)
+    buyer_message = models.CharField(_("message to the buyer"), max_length=255)
+    product_id = models.CharField(_("related product"), max_length=64, blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requester")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reject_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
+    payout = models.OneToOneField(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="request", verbose_name=_("payout")
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    tenant_shop_path = "shop"
+
+    class Meta:
+        verbose_name = _("payout request")
+        verbose_name_plural = _("pending payout requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "status", "-created_at"], name="payout_request_queue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_request_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="approved", payout__isnull=False) | (~Q(status="approved") & Q(payout__isnull=True)),
+                name="payout_request_payout_iff_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.order_id} {self.amount}"
+
+
+class Notification(models.Model):
+    """A message the product sent: to the buyer (app, WeChat) or to the shop (站内信) (PAY-S04)."""
+
+    class Channel(models.TextChoices):
+        APP = "app", _("app message")
+        WECHAT = "wechat", _("WeChat message")
+        STATION = "station", _("station message")
+        CHAT = "chat", _("chat message")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payout_notifications", verbose_name=_("shop"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_notifications",
+        verbose_name=_("recipient"), help_text=_("The buyer; empty for station messages to the shop."),
+    )
+    payout = models.ForeignKey(
+        Payout, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("payout")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=32)
+    title = models.CharField(_("title"), max_length=128)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"))
+
+    tenant_shop_path = "shop"
+    tenant_buyer_path = "recipient"
+
+    class Meta:
+        verbose_name = _("payout notification")
+        verbose_name_plural = _("payout notifications")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SandboxTransfer(models.Model):
+    """The sandbox payment provider's own book: one row per transfer it accepted (business key = ref).
+
+    A real rail keeps this on its side; the sandbox keeps it here so that a resubmission under the same
+    key is recognised and never pays twice.
+    """
+
+    ref = models.CharField(_("reference"), max_length=64, unique=True)
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="+", verbose_name=_("payout"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    account = models.CharField(_("account"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=48)
+    created_at = models.DateTimeField(_("created at"))
+
+    tenant_shop_path = "payout__shop"
+
+    class Meta:
+        verbose_name = _("sandbox transfer")
+        verbose_name_plural = _("sandbox transfers")
+
+    def __str__(self) -> str:
+        return self.ref

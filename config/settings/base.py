@@ -155,6 +155,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "args": ("ledger_verify",),
     },
+    # --- small payouts (SPEC §8) ---
+    # PAY-S02: pending payouts submitted at the profile's age (Douyin 30 min) and settled in the same run.
+    "payouts_auto_submit": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payouts_auto_submit",)},
+    # PAY-S03: processing payouts settled with the rail: the recovery path for lost callbacks and tasks.
+    "payouts_settle": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payouts_settle",)},
+    # PAY-C03: account cards expire 72 h after they were sent.
+    "payout_cards_expire": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("payout_cards_expire",)},
+    # PAY-S06: payouts still not succeeded 7 days after creation close.
+    "payouts_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("payouts_close",)},
+    # PAY-S06: a closed payout's money returns on the 3rd working day after the close.
+    "payouts_return": {"task": "core.tasks.run_sweep_task", "schedule": 600.0, "args": ("payouts_return",)},
+    # PAY-Q02: scan-to-pay top-ups fail 1 h after the request.
+    "payout_top_ups_expire": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payout_top_ups_expire",)},
+    # Idempotency keys are kept 7 days, then purged.
+    "idempotency_keys_purge": {"task": "core.tasks.run_sweep_task", "schedule": 3600.0, "args": ("idempotency_keys_purge",)},
     # --- logistics (parcel interception, SPEC §8) ---
     # Submit requested interceptions to the courier and apply its results (INT-07); every minute.
     "interception_results": {
@@ -176,6 +191,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# Small payouts: the payment rail adapter and the shared secret of its signed callbacks (PAY-S07).
+PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
+PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
+PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
 
 ADMIN_SITE_HEADER = _("After-sales back office")
 ADMIN_INDEX_TITLE = _("Workbench")

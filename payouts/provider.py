@@ -1,0 +1,119 @@
+"""The payment rail behind small payouts, as an adapter a real rail (WeChat 商家转账, Alipay 转账) implements.
+
+A provider accepts a transfer under a business key (`ref`) and answers later: by a signed callback to
+`gateway/callback/` or when asked (`query`, used by the settle sweep: the recovery path when a
+callback or a task is lost). Submitting the same `ref` twice never pays twice. Its error codes are
+classified (`classify`): buyer-fixable (→ account card), transient (→ resubmit under the same ref),
+terminal (→ failed).
+"""
+
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from core.clock import now
+
+
+@dataclass(frozen=True)
+class Transfer:
+    ref: str
+    payout_id: int
+    amount: Decimal
+    buyer: str
+    wallet: str  # the sandbox's per-buyer behaviour; a real rail ignores it
+    account: str = ""  # an account the buyer submitted on a card (PAY-C02)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    status: str  # "processing", "succeeded", "failed"
+    error_code: str = ""
+
+
+class ErrorClass(enum.Enum):
+    BUYER_FIXABLE = "buyer_fixable"
+    TRANSIENT = "transient"
+    TERMINAL = "terminal"
+
+
+# The rails' failure codes, by what the product does about them. Unknown codes are terminal: a payout is
+# never retried blindly.
+ERROR_CLASSES = {
+    "ACCOUNT_INVALID": ErrorClass.BUYER_FIXABLE,
+    "NAME_MISMATCH": ErrorClass.BUYER_FIXABLE,
+    "ACCOUNT_FROZEN": ErrorClass.BUYER_FIXABLE,
+    "SYSTEM_BUSY": ErrorClass.TRANSIENT,
+    "TIMEOUT": ErrorClass.TRANSIENT,
+    "FREQUENCY_LIMITED": ErrorClass.TRANSIENT,
+    "RISK_REJECTED": ErrorClass.TERMINAL,
+    "QUOTA_EXCEEDED": ErrorClass.TERMINAL,
+}
+
+
+def classify(error_code: str) -> ErrorClass:
+    return ERROR_CLASSES.get(error_code, ErrorClass.TERMINAL)
+
+
+class PaymentProvider(Protocol):
+    def submit(self, transfer: Transfer) -> None: ...
+
+    def query(self, ref: str) -> ProviderResult: ...
+
+
+class SandboxProvider:
+    """Behaves like the real rails for demos and tests (API.md): `ok` wallets succeed, `invalid_account`
+    wallets fail with ACCOUNT_INVALID until the buyer submits an account card, `no_answer` wallets stay
+    processing. A card account ending in 0000 is refused too, so a failed retry can be shown."""
+
+    def submit(self, transfer: Transfer) -> None:
+        from .models import SandboxTransfer
+
+        SandboxTransfer.objects.get_or_create(
+            ref=transfer.ref,
+            defaults={"payout_id": transfer.payout_id, "amount": transfer.amount, "account": transfer.account,
+                      "status": self._decide(transfer), "created_at": now()},
+        )
+
+    def query(self, ref: str) -> ProviderResult:
+        from .models import SandboxTransfer
+
+        transfer = SandboxTransfer.objects.filter(ref=ref).first()
+        if transfer is None:
+            return ProviderResult("failed", "NOT_FOUND")
+        status, _, code = transfer.status.partition(":")
+        return ProviderResult(status, code)
+
+    @staticmethod
+    def _decide(transfer: Transfer) -> str:
+        if transfer.account:
+            return "failed:ACCOUNT_INVALID" if transfer.account.endswith("0000") else "succeeded"
+        return {"ok": "succeeded", "invalid_account": "failed:ACCOUNT_INVALID"}.get(transfer.wallet, "processing")
+
+
+def get_provider() -> PaymentProvider:
+    return import_string(settings.PAYOUT_PROVIDER)()
+
+
+def callback_signature(*, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>" with the shared secret (PAYOUT_CALLBACK_SECRET)."""
+    key = settings.PAYOUT_CALLBACK_SECRET.encode()
+    return hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def callback_verify(*, timestamp: str | None, signature: str | None, body: bytes) -> bool:
+    """A callback is authentic when signed with the secret and no older (or newer) than the tolerance."""
+    if not timestamp or not signature:
+        return False
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now().timestamp() - sent) > settings.PAYOUT_CALLBACK_TOLERANCE_SECONDS:
+        return False
+    return hmac.compare_digest(callback_signature(timestamp=timestamp, body=body), signature)

@@ -1,0 +1,283 @@
+"""Reads of small payouts: the rule checks shared by the panel, creation and approval, and the lists."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import PayoutQuota, Platform, PlatformProfile, Role, Shop, ShopAccount, User
+from core.clock import add_calendar_months, now, shanghai_date
+from core.errors import ApplicationError
+from core.money import ZERO, money
+from orders.models import Order
+
+from .errors import PayoutError
+from .models import PayMethod, Payout, PayoutRequest
+
+PAYABLE_STATUSES = {
+    Order.Status.STOCKING,
+    Order.Status.PARTIALLY_SHIPPED,
+    Order.Status.SHIPPED,
+    Order.Status.COMPLETED,
+    Order.Status.CLOSED,
+}
+
+
+@dataclass
+class Sums:
+    """What the limits read, summed under the caller's locks (SPEC §4.2: counted payouts only)."""
+
+    order_count: int = 0
+    order_total: Decimal = ZERO
+    order_last_created: dt.datetime | None = None
+    shop_today: Decimal = ZERO
+    shop_balance_today: Decimal = ZERO
+    quota_today: Decimal = ZERO
+
+
+def payout_sums(*, order: Order, quota_user: User | None, day: dt.date) -> Sums:
+    """Two aggregate queries, both on indexes: the order's payouts, and the shop's counted payouts of the day."""
+    o = Payout.objects.filter(order=order).aggregate(
+        n=Count("id", filter=Q(counted=True)),
+        total=Coalesce(Sum("amount", filter=Q(counted=True)), ZERO),
+        last=Max("created_at"),
+    )
+    s = Payout.objects.filter(shop_id=order.shop_id, day=day, counted=True).aggregate(
+        total=Coalesce(Sum("amount"), ZERO),
+        balance=Coalesce(Sum("amount", filter=Q(pay_method=PayMethod.BALANCE)), ZERO),
+        quota=Coalesce(Sum("amount", filter=Q(quota_user=quota_user, pay_method=PayMethod.BALANCE)), ZERO)
+        if quota_user
+        else Coalesce(Sum("amount", filter=Q(pk__in=[])), ZERO),
+    )
+    return Sums(o["n"], o["total"], o["last"], s["total"], s["balance"], s["quota"])
+
+
+def order_cap(*, order: Order, profile: PlatformProfile) -> Decimal:
+    """PAY-L02: Pinduoduo has a second cap for orders with promotional goods (活动商品)."""
+    if order.items.filter(promo=True).exists():
+        return profile.order_cap_promo
+    return profile.order_cap
+
+
+def eligibility_problems(*, order: Order, shop: Shop, profile: PlatformProfile) -> list[ApplicationError]:
+    """PAY-E01..E09, in the order of SPEC §4.2."""
+    problems = []
+    if profile.allowed_source_apps and order.source_app not in profile.allowed_source_apps:
+        problems.append(ApplicationError(PayoutError.ORDER_SOURCE_NOT_SUPPORTED))
+    if order.payment != Order.Payment.ONLINE:
+        problems.append(ApplicationError(PayoutError.ORDER_NOT_PAID_ONLINE))
+    # PAY-E03: Douyin counts 12 calendar months from the order, Pinduoduo one year from group formation.
+    start = order.group_formed_at if profile.order_age_from_group_formed else order.created_at
+    if start is not None and now() >= add_calendar_months(start, profile.order_age_months):
+        problems.append(ApplicationError(PayoutError.ORDER_TOO_OLD, {"months": profile.order_age_months}))
+    status_ok = order.status in PAYABLE_STATUSES and (order.status != Order.Status.CLOSED or order.deposit_presale)
+    if profile.order_age_from_group_formed and order.group_formed_at is None:
+        status_ok = False  # Pinduoduo: the group must have formed
+    if not status_ok:
+        problems.append(ApplicationError(PayoutError.ORDER_STATUS_NOT_ALLOWED))
+    if not shop.aggregated_account:
+        problems.append(ApplicationError(PayoutError.AGGREGATED_ACCOUNT_NOT_OPENED))
+    if order.local_life:
+        problems.append(ApplicationError(PayoutError.LOCAL_LIFE_NOT_SUPPORTED))
+    if order.cross_border:
+        problems.append(ApplicationError(PayoutError.CROSS_BORDER_NOT_SUPPORTED))
+    if shop.status != Shop.Status.NORMAL:
+        problems.append(ApplicationError(PayoutError.SHOP_NOT_OPERATING))
+    if shop.withdrawal_frozen:
+        problems.append(ApplicationError(PayoutError.SHOP_WITHDRAWAL_FROZEN))
+    if shop.qualification == Shop.Qualification.INDIVIDUAL:
+        problems.append(ApplicationError(PayoutError.INDIVIDUAL_SHOP_NOT_SUPPORTED))
+    return problems
+
+
+@dataclass
+class Check:
+    """Every rule's verdict on one payout (SPEC §4.2). `problems` in reporting order; `q04` are the reasons
+    the shop balance cannot be used (Pinduoduo), which send the operator to scan-to-pay or a request."""
+
+    problems: list[ApplicationError] = field(default_factory=list)
+    q04: list[str] = field(default_factory=list)
+    quota_user: User | None = None
+
+    def first_error(self) -> ApplicationError | None:
+        if self.problems:
+            return self.problems[0]
+        if self.q04:
+            return ApplicationError(PayoutError.BALANCE_PAYMENT_NOT_ALLOWED, extra={"reasons": self.q04})
+        return None
+
+
+def operator_quota(*, actor: User) -> PayoutQuota | None:
+    """The sub-account's enabled quota; main accounts and customer-service admins need none."""
+    if actor.role != Role.SUB:
+        return None
+    return PayoutQuota.objects.filter(user=actor, enabled=True).first()
+
+
+def payout_check(
+    *,
+    order: Order,
+    profile: PlatformProfile,
+    actor: User,
+    amount: Decimal | None,
+    pay_method: str,
+    sums: Sums,
+    account: ShopAccount,
+    quota: PayoutQuota | None,
+    for_request: bool = False,
+) -> Check:
+    """Check one payout against every rule, in the reporting order of SPEC §4.2:
+    E01–E09, L11, L10, L08, L03, L01, L02, L04, L05, L06, L07, L09, then Q04 (Pinduoduo).
+
+    Pure: the caller holds the locks and has summed under them. `for_request` is an approval (PAY-A02):
+    every order and shop rule, but not the requester's quota. `amount` None checks the order alone (panel).
+    """
+    shop = order.shop
+    check = Check()
+    problems = check.problems
+    problems += eligibility_problems(order=order, shop=shop, profile=profile)
+    pinduoduo = profile.platform == Platform.PINDUODUO
+    # Over-quota on a platform with scan-to-pay is not a refusal: the balance cannot be used (PAY-Q04).
+    quota_offers_scan = profile.scan_to_pay_enabled
+    by_balance = pay_method == PayMethod.BALANCE
+    if pinduoduo and shop.unpaid_bill:
+        problems.append(ApplicationError(PayoutError.SHOP_HAS_UNPAID_BILL))
+    if amount is not None and (amount < profile.min_amount or money(amount) != amount):
+        problems.append(ApplicationError(PayoutError.INVALID_AMOUNT, {"minimum": profile.min_amount}))
+    needs_quota = actor.role == Role.SUB and not for_request and by_balance
+    if needs_quota:
+        check.quota_user = actor
+        if quota is None:
+            if quota_offers_scan:
+                check.q04.append("no_quota")
+            else:
+                problems.append(ApplicationError(PayoutError.NO_PAYOUT_PERMISSION))
+    last = sums.order_last_created
+    if last is not None and (now() - last).total_seconds() < profile.payout_interval_seconds:
+        problems.append(ApplicationError(PayoutError.ORDER_PAYOUT_TOO_FREQUENT))
+    if sums.order_count >= profile.payouts_per_order:
+        problems.append(ApplicationError(PayoutError.ORDER_PAYOUT_COUNT_REACHED, {"limit": profile.payouts_per_order}))
+    if amount is None:
+        return check
+    cap = order_cap(order=order, profile=profile)
+    if sums.order_total + amount > cap:
+        problems.append(ApplicationError(PayoutError.ORDER_PAYOUT_CAP_EXCEEDED, {"cap": cap}))
+    if sums.order_total + amount > order.paid_amount:
+        problems.append(ApplicationError(PayoutError.ORDER_PAID_AMOUNT_EXCEEDED))
+    if sums.shop_today + amount > profile.shop_daily_cap:
+        problems.append(ApplicationError(PayoutError.SHOP_DAILY_CAP_EXCEEDED, {"cap": profile.shop_daily_cap}))
+    if needs_quota and quota is not None:
+        if quota.per_payout is not None and amount > quota.per_payout:
+            if quota_offers_scan:
+                check.q04.append("quota_per_payout")
+            else:
+                problems.append(ApplicationError(PayoutError.QUOTA_PER_PAYOUT_EXCEEDED))
+        if quota.daily is not None and sums.quota_today + amount > quota.daily:
+            if quota_offers_scan:
+                check.q04.append("quota_daily")
+            else:
+                problems.append(ApplicationError(PayoutError.QUOTA_DAILY_EXCEEDED))
+    if by_balance and account.available < amount:
+        problems.append(ApplicationError(PayoutError.INSUFFICIENT_BALANCE))
+    if by_balance and quota_offers_scan:
+        check.q04[:0] = balance_blocked_reasons(order=order, profile=profile, sums=sums, amount=amount)
+    if not by_balance:
+        check.q04 = []
+    return check
+
+
+def balance_blocked_reasons(*, order: Order, profile: PlatformProfile, sums: Sums, amount: Decimal | None) -> list[str]:
+    """PAY-Q04 (a), (d), (e): the shop's and the order's reasons; (b), (c) are the operator's quota."""
+    shop = order.shop
+    reasons = []
+    if shop.zero_fee_entry and not shop.deposit_paid:
+        reasons.append("zero_fee_entry")
+    cap = profile.shop_daily_balance_cap
+    if amount is not None and cap is not None and sums.shop_balance_today + amount > cap:
+        reasons.append("shop_balance_cap")
+    if scan_only(order=order, profile=profile):
+        reasons.append("scan_only_age")
+    return reasons
+
+
+def scan_only(*, order: Order, profile: PlatformProfile) -> bool:
+    """PAY-Q03: orders whose group formed 3–12 months ago can only be paid by scan-to-pay."""
+    if profile.scan_only_from_months is None or order.group_formed_at is None:
+        return False
+    return now() >= add_calendar_months(order.group_formed_at, profile.scan_only_from_months)
+
+
+def payout_panel(*, order: Order, actor: User, amount: Decimal | None = None) -> dict:
+    """What the operator sees before paying (PAY-F04, F05): eligibility with every failing rule, earlier
+    payouts and platform shipping-fee refunds (a warning, not a block), and the headroom left."""
+    profile = order.shop.profile
+    account = ShopAccount.objects.get(shop_id=order.shop_id)
+    quota = operator_quota(actor=actor)
+    sums = payout_sums(order=order, quota_user=actor if actor.role == Role.SUB else None, day=shanghai_date())
+    check = payout_check(order=order, profile=profile, actor=actor, amount=amount, pay_method=PayMethod.BALANCE,
+                         sums=sums, account=account, quota=quota)
+    previous = list(order.payouts.select_related("applicant").order_by("-created_at", "-id"))
+    cap = order_cap(order=order, profile=profile)
+    is_sub = actor.role == Role.SUB
+    q04: list[str] = []
+    if profile.scan_to_pay_enabled:
+        q04 = balance_blocked_reasons(order=order, profile=profile, sums=sums, amount=amount)
+        q04 += [r for r in check.q04 if r not in q04]
+    return {
+        "order": order,
+        "eligible": not check.problems,
+        "problems": check.problems,
+        "ineligible": [p.code for p in check.problems],
+        "previous_payouts": previous,
+        "processing_warning": any(p.status == "processing" for p in previous),
+        "platform_shipping_refunds": list(order.platform_shipping_refunds.order_by("at")),
+        "remaining": {
+            "order_count": max(profile.payouts_per_order - sums.order_count, 0),
+            "order_amount": max(min(cap, order.paid_amount) - sums.order_total, ZERO),
+            "shop_daily": max(profile.shop_daily_cap - sums.shop_today, ZERO),
+            "my_per_payout": (quota.per_payout if quota else ZERO) if is_sub else None,
+            "my_daily": (max(quota.daily - sums.quota_today, ZERO) if quota and quota.daily is not None
+                         else (None if quota else ZERO)) if is_sub else None,
+        },
+        "available_balance": account.available,
+        "balance_usable": not q04,
+        "balance_blocked_reasons": q04,
+        "scan_to_pay": profile.scan_to_pay_enabled,
+    }
+
+
+def payout_list(*, qs: QuerySet, filters: dict) -> QuerySet:
+    """PAY-R01: by order number, product ID, applicant, status and creation (= debit) time."""
+    if filters.get("order_no"):
+        qs = qs.filter(order__order_no=filters["order_no"])
+    if filters.get("product_id"):
+        qs = qs.filter(product_id=filters["product_id"])
+    if filters.get("applicant"):
+        qs = qs.filter(applicant__username=filters["applicant"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("created_from"):
+        qs = qs.filter(created_at__gte=filters["created_from"])
+    if filters.get("created_to"):
+        qs = qs.filter(created_at__lte=filters["created_to"])
+    return qs
+
+
+def payout_requests_visible(*, qs: QuerySet, user: User) -> QuerySet:
+    """PAY-A03: a requester sees their own requests; the main account and customer-service admins all."""
+    if user.role == Role.SUB:
+        return qs.filter(requester=user)
+    return qs
+
+
+def paid_out_today(*, shop_id: int) -> Decimal:
+    """Counted payouts created today (Asia/Shanghai): `shop/balance/` `paid_out_today`."""
+    return Payout.objects.filter(shop_id=shop_id, day=shanghai_date(), counted=True).aggregate(
+        t=Coalesce(Sum("amount"), ZERO)
+    )["t"]
+
+
+def pending_requests(*, shop_id: int) -> QuerySet:
+    return PayoutRequest.objects.filter(shop_id=shop_id, status="pending")

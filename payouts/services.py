@@ -1,0 +1,608 @@
+"""Every write to small payouts (SPEC §4). Admin, API, tasks and sweeps call these and nothing else.
+
+Lock order (accounts.services): order row → shop account → the operator's quota → the payout. Creation
+and approval take the order and the shop account, so two operators paying one order or one shop at the
+same moment queue on those rows and the second one sums what the first committed: no cap can be passed
+together (SPEC §4.2, last paragraph).
+"""
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
+from accounts.selectors import working_day_add
+from accounts.services import ledger_post, shop_account_lock
+from core.clock import SHANGHAI, now, shanghai_date
+from core.errors import ApplicationError, CommonError
+from core.money import money
+from orders.models import Order, OrderEvent
+
+from .errors import PayoutError
+from .models import (
+    ALLOWED_TRANSITIONS,
+    CardStatus,
+    FailureReason,
+    Notification,
+    PayMethod,
+    Payout,
+    PayoutCard,
+    PayoutEvent,
+    PayoutRequest,
+    PayoutStatus,
+    PayoutType,
+    RequestStatus,
+)
+from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider
+from .selectors import payout_check, payout_sums
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PayoutInput:
+    type: str
+    amount: Decimal
+    reason: str
+    buyer_message: str
+    product_id: str = ""
+    pay_method: str = PayMethod.BALANCE
+    scan_channel: str = ""
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _event(payout: Payout, type: str, actor: User | None = None, **params) -> PayoutEvent:
+    return PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
+
+
+def _order_log(order_id: int, type: str, actor: User | None = None, **params) -> None:
+    OrderEvent.objects.create(order_id=order_id, type=type, actor=actor, at=now(), params=params)
+
+
+def _counted_when(payout: Payout, status: str) -> bool:
+    """SPEC §4.2: pending, processing, succeeded, awaiting top-up count; failed counts only where a failure
+    keeps its money (Pinduoduo) until it closes; top-up failed and closed never count."""
+    if status == PayoutStatus.FAILED:
+        return not payout.shop.profile.failure_releases_hold
+    return status in (PayoutStatus.PENDING, PayoutStatus.PROCESSING, PayoutStatus.SUCCEEDED,
+                      PayoutStatus.AWAITING_TOP_UP)
+
+
+def _transition(payout: Payout, status: str, *, actor: User | None, event: str, fields: tuple = (), **params) -> None:
+    """Move a locked payout along ALLOWED_TRANSITIONS, keep `counted` true to the table, save, write the event."""
+    if status not in ALLOWED_TRANSITIONS[payout.status]:
+        raise AssertionError(f"payout {payout.pk}: {payout.status} → {status} is not allowed")
+    payout.status = status
+    payout.counted = _counted_when(payout, status)
+    payout.save(update_fields=["status", "counted", *fields])
+    _event(payout, event, actor, **params)
+
+
+def _lock_payout(payout_id: int) -> Payout:
+    """Lock the payout's order, then its shop account, then the payout (the fixed lock order)."""
+    row = Payout.objects.values("order_id", "shop_id").get(pk=payout_id)
+    Order.objects.select_for_update().only("pk").get(pk=row["order_id"])
+    shop_account_lock(shop_id=row["shop_id"])
+    return Payout.objects.select_for_update().select_related("shop__profile", "order__buyer").get(pk=payout_id)
+
+
+def _notify(payout: Payout, channel: str, kind: str, title: str, body: str, to_buyer: bool = True) -> None:
+    Notification.objects.create(
+        shop_id=payout.shop_id, recipient=payout.order.buyer if to_buyer else None, payout=payout,
+        channel=channel, kind=kind, title=title, body=body, created_at=now(),
+    )
+
+
+def _validate_input(data: PayoutInput, order: Order) -> None:
+    """PAY-F01..F03 and the pay method; malformed input is 400 `invalid` with the fields, a product that is
+    not the order's is PAY-F02's own code."""
+    fields = {}
+    if data.type not in PayoutType.values:
+        fields["type"] = ["one of shipping_fee, price_difference, other (PAY-F01)"]
+    if data.amount is None:
+        fields["amount"] = ["required (PAY-F02)"]
+    for name in ("reason", "buyer_message"):
+        value = getattr(data, name)
+        if not value or not value.strip():
+            fields[name] = ["required (PAY-F03)"]
+        elif len(value) > 255:
+            fields[name] = ["at most 255 characters"]
+    if data.pay_method not in PayMethod.values:
+        fields["pay_method"] = ["balance or scan"]
+    if data.pay_method == PayMethod.SCAN and data.scan_channel not in ("wechat", "alipay"):
+        fields["scan_channel"] = ["wechat or alipay with scan"]
+    if fields:
+        raise ApplicationError(CommonError.INVALID, extra={"fields": fields})
+    if data.product_id and not order.items.filter(product_id=data.product_id).exists():
+        raise ApplicationError(PayoutError.PRODUCT_NOT_IN_ORDER)
+
+
+def _lock_order(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("shop__profile", "buyer").get(pk=order.pk)
+
+
+def _lock_quota(actor: User) -> PayoutQuota | None:
+    if actor.role != Role.SUB:
+        return None
+    return PayoutQuota.objects.select_for_update().filter(user=actor, enabled=True).first()
+
+
+def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_request: bool):
+    """Lock order → shop account → quota, then sum and check every rule against what is committed."""
+    order = _lock_order(order)
+    account: ShopAccount = shop_account_lock(shop_id=order.shop_id)
+    quota = None if for_request else _lock_quota(actor)
+    profile = order.shop.profile
+    if data.pay_method == PayMethod.SCAN and not profile.scan_to_pay_enabled:
+        raise ApplicationError(PayoutError.SCAN_NOT_SUPPORTED)
+    sums = payout_sums(order=order, quota_user=actor if actor.role == Role.SUB and not for_request else None,
+                       day=shanghai_date())
+    check = payout_check(order=order, profile=profile, actor=actor, amount=data.amount, pay_method=data.pay_method,
+                         sums=sums, account=account, quota=quota, for_request=for_request)
+    return order, account, check
+
+
+def _may_pay(actor: User, order: Order) -> None:
+    if not actor.is_shop_member or actor.shop_id != order.shop_id:
+        raise ApplicationError(CommonError.NOT_FOUND)
+
+
+# ---------------------------------------------------------------------------------------------- create
+
+
+@transaction.atomic
+def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: User | None = None,
+                  request: PayoutRequest | None = None) -> Payout:
+    """Create a payout after checking every rule under the locks (SPEC §4.1–§4.3, §4.7).
+
+    A balance payout is pending and its amount is taken from the balance at once, exactly once (PAY-S01);
+    where the profile submits at once (Pinduoduo) it goes straight to processing. A scan payout awaits its
+    top-up and holds nothing (PAY-Q01). An approved request (PAY-A02) is checked on every order and shop
+    rule but not the requester's quota, and uses nobody's quota.
+    """
+    _may_pay(actor, order)
+    _validate_input(data, order)
+    for_request = request is not None
+    order, account, check = _check_under_locks(order=order, actor=actor, data=data, for_request=for_request)
+    error = check.first_error()
+    if error is not None:
+        raise error
+    profile = order.shop.profile
+    at = now()
+    by_balance = data.pay_method == PayMethod.BALANCE
+    payout = Payout(
+        shop_id=order.shop_id, order=order, type=data.type, amount=data.amount, reason=data.reason.strip(),
+        buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", pay_method=data.pay_method,
+        scan_channel=data.scan_channel if not by_balance else "",
+        applicant=request.requester if request else actor, approved_by=approved_by,
+        quota_user=check.quota_user if by_balance else None, counted=True, day=shanghai_date(at),
+        held=data.amount if by_balance else 0, created_at=at,
+        close_at=at + dt.timedelta(days=profile.close_after_days),
+    )
+    payout.shop = order.shop
+    if by_balance:
+        payout.status = PayoutStatus.PENDING
+        payout.auto_submit_at = at + dt.timedelta(seconds=profile.pending_auto_submit_seconds)
+    else:
+        payout.status = PayoutStatus.AWAITING_TOP_UP
+        payout.top_up_deadline = at + dt.timedelta(seconds=profile.top_up_window_seconds)
+    payout.save()
+    if by_balance:
+        ledger_post(shop_id=order.shop_id, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount, ref_type="payout",
+                    ref_id=payout.pk, actor=actor, account=account)
+    _event(payout, "created", actor, amount=str(payout.amount), pay_method=payout.pay_method,
+           **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
+    _order_log(order.pk, "payout_created", actor, payout=payout.pk, amount=str(payout.amount),
+               payout_type=payout.type, pay_method=payout.pay_method)
+    if by_balance and profile.pending_auto_submit_seconds == 0:
+        _submit(payout, actor=None)
+    return payout
+
+
+def _submit(payout: Payout, *, actor: User | None, event: str = "submitted") -> None:
+    """pending / awaiting top-up / failed → processing, and hand the transfer to the rail after commit."""
+    payout.submitted_at = now()
+    payout.attempt += 1
+    _transition(payout, PayoutStatus.PROCESSING, actor=actor, event=event, fields=("submitted_at", "attempt"),
+                attempt=payout.attempt)
+    transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
+
+
+def _transfer_for(payout: Payout) -> Transfer:
+    card = payout.cards.filter(status=CardStatus.SUBMITTED).order_by("-submitted_at").first()
+    return Transfer(
+        ref=f"PO{payout.pk}-{payout.attempt}", payout_id=payout.pk, amount=payout.amount,
+        buyer=payout.order.buyer.username, wallet=payout.order.buyer.sandbox_wallet,
+        account=card.account_for_retry if card and card.account_for_retry else "",
+    )
+
+
+def _send_to_provider(payout_id: int) -> None:
+    """After commit: submit the transfer and ask a worker to settle it soon. A lost submission is redone by
+    the settle sweep (the rail de-duplicates by ref)."""
+    payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
+    try:
+        get_provider().submit(_transfer_for(payout))
+    except Exception:  # the sweep resubmits; a payout is never lost to a rail hiccup
+        logger.exception("payout %s: submission failed, the settle sweep will retry", payout_id)
+        return
+    from .tasks import settle_payout_task
+
+    try:
+        settle_payout_task.delay(payout_id)
+    except Exception:  # no broker: the sweep settles it by the next clock run
+        logger.warning("payout %s: no broker, settles by the next clock run", payout_id)
+
+
+# ---------------------------------------------------------------------------------------------- continue
+
+
+@transaction.atomic
+def payout_continue(*, payout: Payout, actor: User) -> Payout:
+    """继续打款 (PAY-S02): submit a pending payout, never debiting it again. 继续充值 (PAY-Q02): within the
+    top-up window, the QR code of the chosen channel again."""
+    _may_pay(actor, payout.order)
+    payout = _lock_payout(payout.pk)
+    if payout.status == PayoutStatus.AWAITING_TOP_UP:
+        if now() >= payout.top_up_deadline:
+            raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
+        _event(payout, "top_up_continued", actor)
+        return payout
+    if payout.status == PayoutStatus.TOP_UP_FAILED:
+        raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
+    if payout.status != PayoutStatus.PENDING:
+        raise ApplicationError(PayoutError.PAYOUT_NOT_PENDING)
+    _submit(payout, actor=actor, event="continued")
+    return payout
+
+
+def top_up_qr(payout: Payout) -> dict | None:
+    """The QR payload of an awaiting-top-up payout (PAY-Q01): what the operator scans to pay."""
+    if payout.status != PayoutStatus.AWAITING_TOP_UP:
+        return None
+    channel = payout.scan_channel
+    return {"channel": channel, "amount": str(payout.amount), "expires_at": payout.top_up_deadline.isoformat(),
+            "content": f"sandbox://{channel}/pay?payout={payout.pk}&amount={payout.amount}"}
+
+
+@transaction.atomic
+def top_up_paid(*, payout: Payout, actor: User | None) -> Payout:
+    """The top-up of a scan payout was paid: it becomes processing (PAY-Q01). The topped-up money never
+    enters the shop balance. A payment after the window is refused (PAY-Q02)."""
+    payout = _lock_payout(payout.pk)
+    if payout.status != PayoutStatus.AWAITING_TOP_UP:
+        if payout.status == PayoutStatus.TOP_UP_FAILED:
+            raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
+        raise ApplicationError(PayoutError.NOT_AWAITING_TOP_UP)
+    if now() >= payout.top_up_deadline:
+        raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
+    _event(payout, "topped_up", actor, channel=payout.scan_channel)
+    _submit(payout, actor=actor)
+    return payout
+
+
+# ---------------------------------------------------------------------------------------------- settle
+
+
+@transaction.atomic
+def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, ref: str = "") -> Payout:
+    """Apply what the rail reports (PAY-S03, S07). Idempotent: a duplicate changes nothing; a result the
+    status table does not allow (late, out of order, for an old attempt) is recorded and ignored; a success
+    after the close is recorded and flagged to platform staff, not applied (PAY-S06)."""
+    payout = _lock_payout(payout_id)
+    current_ref = f"PO{payout.pk}-{payout.attempt}"
+    if result.status == "processing":
+        return payout
+    if ref and ref != current_ref:
+        _event(payout, "callback_ignored", None, source=source, ref=ref, reported=result.status,
+               why="an earlier attempt")
+        return payout
+    if result.status == "succeeded":
+        if payout.status == PayoutStatus.SUCCEEDED:
+            return payout  # a duplicate
+        if payout.status == PayoutStatus.CLOSED:
+            payout.flagged = True
+            payout.save(update_fields=["flagged"])
+            _event(payout, "late_success_flagged", None, source=source, ref=ref or current_ref)
+            return payout
+        if payout.status != PayoutStatus.PROCESSING:
+            _event(payout, "callback_ignored", None, source=source, reported="succeeded", status=payout.status)
+            return payout
+        payout.succeeded_at = now()
+        payout.held = 0  # paid: nothing of it can come back
+        _transition(payout, PayoutStatus.SUCCEEDED, actor=None, event="succeeded", fields=("succeeded_at", "held"),
+                    source=source)
+        _close_open_cards(payout)
+        _wipe_card_accounts(payout)
+        _order_log(payout.order_id, "payout_succeeded", None, payout=payout.pk, amount=str(payout.amount))
+        # PAY-S04: app message and WeChat 「商家补偿转账通知」.
+        body = (f"商家「{payout.shop.name}」向您转账补偿 {payout.amount} 元,订单 {payout.order.order_no}。"
+                f"留言:{payout.buyer_message}")
+        _notify(payout, Notification.Channel.APP, "payout_succeeded", "商家补偿转账通知", body)
+        _notify(payout, Notification.Channel.WECHAT, "payout_succeeded", "商家补偿转账通知", body)
+        return payout
+    # failed
+    if payout.status != PayoutStatus.PROCESSING:
+        _event(payout, "callback_ignored", None, source=source, reported="failed", status=payout.status)
+        return payout
+    kind = classify(result.error_code)
+    if kind is ErrorClass.TRANSIENT:
+        # Resubmit under the same business key: the rail pays it at most once.
+        _event(payout, "retried", None, source=source, error_code=result.error_code)
+        transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
+        return payout
+    reason = FailureReason.BUYER_ACCOUNT_INVALID if kind is ErrorClass.BUYER_FIXABLE else FailureReason.PROVIDER_ERROR
+    _fail(payout, reason=reason, error_code=result.error_code, source=source)
+    return payout
+
+
+def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
+    profile = payout.shop.profile
+    payout.failure_reason = reason
+    payout.failed_at = now()
+    released = payout.held
+    if profile.failure_releases_hold and released > 0:
+        # Douyin: a failure is final and gives the money back at once (PAY-S03).
+        payout.held = 0
+    _transition(payout, PayoutStatus.FAILED, actor=None, event="failed", fields=("failure_reason", "failed_at", "held"),
+                reason=reason, error_code=error_code, source=source)
+    if profile.failure_releases_hold and released > 0:
+        ledger_post(shop_id=payout.shop_id, kind=LedgerEntry.Kind.HOLD_RELEASE, balance=released, ref_type="payout",
+                    ref_id=payout.pk)
+        _event(payout, "hold_released", None, amount=str(released))
+    _close_open_cards(payout, status=CardStatus.EXPIRED)
+    _order_log(payout.order_id, "payout_failed", None, payout=payout.pk, reason=reason)
+    # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
+    _notify(payout, Notification.Channel.APP, "payout_failed", "小额打款失败通知",
+            f"商家向您发起的 {payout.amount} 元补偿打款失败,请联系平台客服处理。")
+    _notify(payout, Notification.Channel.STATION, "payout_failed", "小额打款失败",
+            f"订单 {payout.order.order_no} 的小额打款 {payout.amount} 元打款失败(原因:{reason}),请及时处理。",
+            to_buyer=False)
+    if reason == FailureReason.BUYER_ACCOUNT_INVALID and profile.account_card_enabled:
+        _card_send(payout, actor=None)  # PAY-C01
+
+
+def payout_settle(*, payout_id: int) -> Payout | None:
+    """Ask the rail for a processing payout's result and apply it (the settle task and sweep)."""
+    payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
+    if payout.status != PayoutStatus.PROCESSING:
+        return payout
+    provider = get_provider()
+    ref = f"PO{payout.pk}-{payout.attempt}"
+    result = provider.query(ref)
+    if result.status == "failed" and result.error_code == "NOT_FOUND":
+        # The submission was lost (a crash between commit and submit): submit again, same business key.
+        provider.submit(_transfer_for(payout))
+        result = provider.query(ref)
+    if result.status == "processing":
+        return payout
+    return payout_apply_result(payout_id=payout.pk, result=result, source="query", ref=ref)
+
+
+# ---------------------------------------------------------------------------------------------- cards
+
+
+def _close_open_cards(payout: Payout, status: str = CardStatus.EXPIRED) -> None:
+    for card in payout.cards.filter(status=CardStatus.SENT):
+        card.status = status
+        card.save(update_fields=["status"])
+        _event(payout, "card_expired", None, card=card.token)
+
+
+def _wipe_card_accounts(payout: Payout) -> None:
+    """PAY-C04: the full account is kept only for the retry."""
+    payout.cards.exclude(account_for_retry="").update(account_for_retry="")
+
+
+def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
+    """Send an account card (PAY-C01); any open card expires first (one open card per payout, PAY-C03)."""
+    _close_open_cards(payout)
+    at = now()
+    card = PayoutCard.objects.create(
+        payout=payout, token=secrets.token_urlsafe(18), status=CardStatus.SENT, sent_at=at, sent_by=actor,
+        expires_at=at + dt.timedelta(hours=payout.shop.profile.card_expiry_hours),
+    )
+    _event(payout, "card_sent", actor, card=card.token, expires_at=card.expires_at.isoformat())
+    _notify(payout, Notification.Channel.CHAT, "account_card", "账户信息填写卡片",
+            "您的补偿打款因收款账户原因失败,请填写支付宝或银行卡收款账户,提交后将立即重试打款。")
+    return card
+
+
+@transaction.atomic
+def payout_card_resend(*, payout: Payout, actor: User) -> PayoutCard:
+    """The merchant sends a new card while the payout is failed and not closed (PAY-C03)."""
+    _may_pay(actor, payout.order)
+    payout = _lock_payout(payout.pk)
+    if not payout.shop.profile.account_card_enabled or payout.status != PayoutStatus.FAILED:
+        raise ApplicationError(PayoutError.CARD_NOT_AVAILABLE)
+    return _card_send(payout, actor=actor)
+
+
+def _mask(account: str) -> str:
+    tail = account[-4:] if len(account) > 4 else ""
+    return f"{account[:3]}****{tail}" if len(account) > 7 else "****" + tail
+
+
+@transaction.atomic
+def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, name: str) -> PayoutCard:
+    """The buyer fills in an Alipay account or a bank card; the payout is retried at once (PAY-C02). Only the
+    masked account is ever shown (PAY-C04)."""
+    card_row = PayoutCard.objects.filter(token=token, payout__order__buyer=buyer).values("payout_id").first()
+    if card_row is None:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    payout = _lock_payout(card_row["payout_id"])
+    card = PayoutCard.objects.select_for_update().get(token=token)
+    if card.status != CardStatus.SENT or now() >= card.expires_at or payout.status != PayoutStatus.FAILED:
+        raise ApplicationError(PayoutError.CARD_EXPIRED)
+    card.status = CardStatus.SUBMITTED
+    card.channel, card.holder_name = channel, name.strip()
+    card.account_masked, card.account_for_retry = _mask(account), account
+    card.submitted_at = now()
+    card.save(update_fields=["status", "channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"])
+    _event(payout, "card_submitted", buyer, card=card.token, channel=channel, account=card.account_masked)
+    _notify(payout, Notification.Channel.CHAT, "card_confirmed", "收款账户已提交",
+            "已收到您的收款账户,系统正在重新打款:支付宝2小时内到账,银行卡1~3日到账。")
+    payout.failure_reason = ""
+    _submit(payout, actor=buyer, event="retried")
+    payout.save(update_fields=["failure_reason"])
+    return card
+
+
+# ---------------------------------------------------------------------------------------------- requests
+
+
+@transaction.atomic
+def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> PayoutRequest:
+    """An operator sends the payout to the main account instead of paying (PAY-A01): no money is held and
+    nothing is counted. The order's eligibility is checked now, and every rule again at approval."""
+    _may_pay(actor, order)
+    _validate_input(PayoutInput(**{**data.__dict__, "pay_method": PayMethod.BALANCE, "scan_channel": ""}), order)
+    order = _lock_order(order)
+    from .selectors import eligibility_problems
+
+    problems = eligibility_problems(order=order, shop=order.shop, profile=order.shop.profile)
+    if problems:
+        raise problems[0]
+    request = PayoutRequest.objects.create(
+        shop_id=order.shop_id, order=order, type=data.type, amount=data.amount, reason=data.reason.strip(),
+        buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", requester=actor,
+        created_at=now(),
+    )
+    _order_log(order.pk, "payout_requested", actor, request=request.pk, amount=str(request.amount))
+    return request
+
+
+def _may_decide(actor: User, request: PayoutRequest) -> None:
+    if not actor.is_shop_member or actor.shop_id != request.shop_id:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    if actor.role not in (Role.MAIN, Role.CS_ADMIN):
+        raise ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)
+    if actor.role == Role.CS_ADMIN and not request.shop.profile.scan_to_pay_enabled:
+        raise ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)  # customer-service admins: Pinduoduo only
+    if actor.pk == request.requester_id:
+        raise ApplicationError(PayoutError.REQUEST_SELF_APPROVAL)
+
+
+def _lock_request(request: PayoutRequest) -> PayoutRequest:
+    # Lock order: the order first (payout_create locks it again, re-entrantly), then the request.
+    Order.objects.select_for_update().only("pk").get(pk=request.order_id)
+    return PayoutRequest.objects.select_for_update().select_related("shop__profile", "requester").get(pk=request.pk)
+
+
+@transaction.atomic
+def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
+    """Approve (PAY-A02): every order and shop rule is checked again now, not the requester's quota; a failed
+    check answers the rule's code and leaves the request pending. The payout's applicant is the requester,
+    `approved_by` the approver; it counts against neither one's quota."""
+    request = _lock_request(request)
+    _may_decide(actor, request)
+    if request.status != RequestStatus.PENDING:
+        raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
+    data = PayoutInput(type=request.type, amount=request.amount, reason=request.reason,
+                       buyer_message=request.buyer_message, product_id=request.product_id)
+    payout = payout_create(order=request.order, data=data, actor=actor, approved_by=actor, request=request)
+    request.status, request.decided_by, request.decided_at, request.payout = RequestStatus.APPROVED, actor, now(), payout
+    request.save(update_fields=["status", "decided_by", "decided_at", "payout"])
+    _order_log(request.order_id, "payout_request_approved", actor, request=request.pk, payout=payout.pk)
+    return payout
+
+
+@transaction.atomic
+def payout_request_reject(*, request: PayoutRequest, actor: User, reason: str) -> PayoutRequest:
+    request = _lock_request(request)
+    _may_decide(actor, request)
+    if not reason or not reason.strip():
+        raise ApplicationError(PayoutError.REJECT_REASON_REQUIRED)
+    if request.status != RequestStatus.PENDING:
+        raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
+    request.status, request.decided_by, request.decided_at = RequestStatus.REJECTED, actor, now()
+    request.reject_reason = reason.strip()[:255]
+    request.save(update_fields=["status", "decided_by", "decided_at", "reject_reason"])
+    _order_log(request.order_id, "payout_request_rejected", actor, request=request.pk, reason=request.reject_reason)
+    return request
+
+
+# ---------------------------------------------------------------------------------------------- clocks
+
+
+@transaction.atomic
+def payout_auto_submit(*, payout_id: int) -> bool:
+    """PAY-S02: a pending payout nobody continued is submitted at the profile's age."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.PENDING or payout.auto_submit_at > now():
+        return False
+    _submit(payout, actor=None, event="auto_submitted")
+    return True
+
+
+@transaction.atomic
+def payout_close(*, payout_id: int) -> bool:
+    """PAY-S06: a payout still not succeeded 7 days after creation closes; its open card expires; money it
+    still holds returns on the profile's working day after the close (return_due_at)."""
+    payout = _lock_payout(payout_id)
+    if payout.status not in (PayoutStatus.PROCESSING, PayoutStatus.FAILED) or payout.close_at > now():
+        return False
+    at = now()
+    payout.closed_at = at
+    if payout.held > 0:
+        day = working_day_add(start=at.astimezone(SHANGHAI).date(), days=payout.shop.profile.return_working_day)
+        payout.return_due_at = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+    _transition(payout, PayoutStatus.CLOSED, actor=None, event="closed", fields=("closed_at", "return_due_at"),
+                return_due_at=payout.return_due_at.isoformat() if payout.return_due_at else None)
+    _close_open_cards(payout)
+    _wipe_card_accounts(payout)
+    if payout.pay_method == PayMethod.SCAN:
+        # PAY-Q01: topped-up money never entered the balance; it goes back to the channel that paid it.
+        _event(payout, "refunded_to_channel", None, channel=payout.scan_channel, amount=str(payout.amount))
+    _order_log(payout.order_id, "payout_closed", None, payout=payout.pk)
+    return True
+
+
+@transaction.atomic
+def payout_return(*, payout_id: int) -> bool:
+    """PAY-S06: the held money of a closed payout returns to the balance, once, when due."""
+    payout = _lock_payout(payout_id)
+    if (payout.status != PayoutStatus.CLOSED or payout.returned_at is not None or payout.held <= 0
+            or payout.return_due_at is None or payout.return_due_at > now()):
+        return False
+    amount = payout.held
+    ledger_post(shop_id=payout.shop_id, kind=LedgerEntry.Kind.PAYOUT_RETURN, balance=amount, ref_type="payout",
+                ref_id=payout.pk)
+    payout.held, payout.returned_at = 0, now()
+    payout.save(update_fields=["held", "returned_at"])
+    _event(payout, "returned", None, amount=str(amount))
+    return True
+
+
+@transaction.atomic
+def payout_top_up_expire(*, payout_id: int) -> bool:
+    """PAY-Q02: an awaiting top-up not paid within the window becomes top-up failed (never counted)."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.AWAITING_TOP_UP or payout.top_up_deadline > now():
+        return False
+    _transition(payout, PayoutStatus.TOP_UP_FAILED, actor=None, event="top_up_failed")
+    return True
+
+
+@transaction.atomic
+def payout_card_expire(*, card_id: int) -> bool:
+    """PAY-C03: a card expires 72 hours after it was sent."""
+    payout_id = PayoutCard.objects.values_list("payout_id", flat=True).get(pk=card_id)
+    payout = _lock_payout(payout_id)
+    card = PayoutCard.objects.select_for_update().get(pk=card_id)
+    if card.status != CardStatus.SENT or card.expires_at > now():
+        return False
+    card.status = CardStatus.EXPIRED
+    card.save(update_fields=["status"])
+    _event(payout, "card_expired", None, card=card.token)
+    return True
+
+
+def money_or_none(value) -> Decimal | None:
+    return None if value in (None, "") else money(value)

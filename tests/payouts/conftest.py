@@ -1,0 +1,34 @@
+import pytest
+
+from accounts.models import PlatformProfile, User
+from orders.models import Order
+from payouts.services import PayoutInput
+
+
+@pytest.fixture
+def pay():
+    """payout_create's input with sensible defaults."""
+
+    def make(amount="10.00", **kw) -> PayoutInput:
+        from decimal import Decimal
+
+        base = {"type": "shipping_fee", "amount": Decimal(amount), "reason": "运费补偿", "buyer_message": "已为您补运费"}
+        return PayoutInput(**{**base, **kw})
+
+    return make
+
+
+@pytest.fixture
+def users(demo):
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def orders(demo):
+    return {o.order_no: o for o in Order.objects.select_related("shop__profile", "buyer")}
+
+
+@pytest.fixture
+def no_interval(db):
+    """Profiles without the 60-second interval, for tests that make several payouts on one order."""
+    PlatformProfile.objects.update(payout_interval_seconds=0)
