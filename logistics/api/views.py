@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from aftersales.models import Ticket
 from core.clock import shanghai_day_bounds
+from core.idempotency import idempotent
 from core.permissions import IsShopMember
 from core.views import TenantScopedMixin
 
@@ -255,7 +256,9 @@ class TicketInterceptApi(TenantScopedMixin, APIView):
         ticket = self._ticket(pk)
         return Response(self.PanelSerializer(services.interception_panel(ticket=ticket)).data)
 
-    @extend_schema(request=InputSerializer, responses={201: InterceptionOutputSerializer(many=True)})
+    @extend_schema(request=InputSerializer, responses={201: InterceptionOutputSerializer(many=True)},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+    @idempotent
     def post(self, request, pk: int):
         ticket = self._ticket(pk)
         data = self.InputSerializer(data=request.data)

@@ -222,3 +222,20 @@ def test_interception_endpoints_are_in_the_openapi_schema(demo, api):
                  "/api/v1/claims/{id}/decide/", "/api/v1/claims/{id}/confirm-paid/",
                  "/api/v1/assistant-rules/auto-intercept/", "/api/v1/interceptions/{id}/return-result/"):
         assert path in schema["paths"], path
+
+
+def test_int_07_api_idempotency_key_replays_the_first_response_and_charges_once(make_ticket, api, run_clocks):
+    ticket = make_ticket("DY1001")
+    client = api("tok-dy_cs1")
+    url, body = f"/api/v1/tickets/{ticket.pk}/intercept/", {"parcels": ["YT7310000001137"], "mode": "online"}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="click-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="click-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    reused = client.post(url, {"parcels": ["YT7310000001137"], "mode": "offline"}, format="json",
+                         HTTP_IDEMPOTENCY_KEY="click-1")
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    run_clocks()
+    assert Interception.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE).count() == 1
+    assert ledger_drifts() == []
