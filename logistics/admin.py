@@ -189,7 +189,7 @@ class InterceptionAdmin(BackOfficeAdmin):
     change_list_template = "admin/logistics/interception_change_list.html"
     change_form_template = "admin/logistics/interception_change_form.html"
     list_display = ("id", "tracking_no", "order_no", "courier", "outlet", "settlement", "platform_fee",
-                    "agreed_price", "status", "failure_reason", "auto", "created_at")
+                    "agreed_price", "status", "failure", "auto", "created_at")
     list_filter = ("settlement", "status", "courier", "auto", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("ticket__order", "outlet")
     search_fields = ("=tracking_no", "=ticket__order__order_no")
@@ -199,6 +199,10 @@ class InterceptionAdmin(BackOfficeAdmin):
                        "requested_by", "created_at", "external_ref", "succeeded_at", "fee_source", "finished_at")
     fields = readonly_fields
     inlines = [InterceptionEventInline, InterceptionClaimInline]
+
+    @admin.display(description=_("failure reason"))
+    def failure(self, obj):
+        return obj.failure_reason_display or "-"
 
     @admin.display(description=_("order number"), ordering="ticket__order__order_no")
     def order_no(self, obj):

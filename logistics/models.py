@@ -129,6 +129,15 @@ class ReturnOutcome(models.TextChoices):
     DAMAGED = "damaged", _("damaged")
 
 
+# Why a courier refused an interception (failure_reason codes; API.md names parcel_already_signed).
+FAILURE_REASON_LABELS = {
+    "parcel_already_signed": _("parcel already signed"),
+    "parcel_out_for_delivery": _("parcel already out for delivery"),
+    "parcel_lost": _("parcel lost"),
+    "parcel_already_returning": _("parcel already returning"),
+    "courier_refused": _("refused by the courier"),
+}
+
 # Statuses waiting for the courier's interception result.
 PENDING_STATUSES = (InterceptionStatus.REQUESTED, InterceptionStatus.INTERCEPTING)
 
@@ -208,6 +217,10 @@ class Interception(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_no} ({self.get_status_display()})"
+
+    @property
+    def failure_reason_display(self) -> str:
+        return str(FAILURE_REASON_LABELS.get(self.failure_reason, self.failure_reason))
 
 
 class InterceptionEvent(models.Model):

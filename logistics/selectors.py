@@ -46,7 +46,7 @@ def export_rows(qs: QuerySet) -> Iterator[list[str]]:
             "outlet": i.outlet.code if i.outlet else "", "outlet_name": i.outlet.name if i.outlet else "",
             "settlement": str(settlements[i.settlement]), "platform_fee": f"{i.platform_fee:.2f}",
             "agreed_price": f"{i.agreed_price:.2f}" if i.agreed_price is not None else "",
-            "status": str(statuses[i.status]), "failure_reason": i.failure_reason, "return_outcome": i.return_outcome,
+            "status": str(statuses[i.status]), "failure_reason": i.failure_reason_display, "return_outcome": i.return_outcome,
             "auto": _("auto-intercept rule") if i.auto else _("by hand"),
             "requested_by": i.requested_by.username if i.requested_by else "",
             "created_at": _local(i.created_at), "succeeded_at": _local(i.succeeded_at),

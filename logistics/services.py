@@ -200,6 +200,7 @@ def interception_panel(*, ticket: Ticket) -> dict:
         contract = contracts.get(parcel.outlet_id)
         parcels.append({
             "id": parcel.pk, "tracking_no": parcel.tracking_no, "courier": parcel.courier,
+            "courier_display": parcel.get_courier_display(),
             "outlet": parcel.outlet.code if parcel.outlet else None,
             "outlet_name": parcel.outlet.name if parcel.outlet else "", "status": parcel.status,
             "status_display": parcel.get_status_display(),
