@@ -2,6 +2,8 @@
 (records with filters and export), 投诉 (claims) and the assistant rule 快递拦截自动退. Thin: every write
 calls a service; refusals show as error messages."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -218,10 +220,22 @@ class InterceptionAdmin(BackOfficeAdmin):
             *super().get_urls(),
         ]
 
+    @staticmethod
+    def _aware_dates(request) -> None:
+        """The date-range form sends plain days; the list filters on Asia/Shanghai midnights."""
+        params = request.GET.copy()
+        for key in ("created_at__gte", "created_at__lt"):
+            value = params.get(key, "")
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                params[key] = f"{value} 00:00:00+08:00"
+        request.GET = params
+
     def changelist_view(self, request, extra_context=None):
         query = request.GET.urlencode()
-        extra = {"export_query": query, "date_from": request.GET.get("created_at__gte", ""),
-                 "date_to": request.GET.get("created_at__lt", "")}
+        dates = {"date_from": request.GET.get("created_at__gte", "")[:10],
+                 "date_to": request.GET.get("created_at__lt", "")[:10]}
+        self._aware_dates(request)
+        extra = {"export_query": query, **dates}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -261,6 +275,7 @@ class InterceptionAdmin(BackOfficeAdmin):
         """The records export for reconciliation (INT-08): exactly the rows the list's filters select."""
         if fmt not in ("csv", "xlsx") or not self.has_view_permission(request):
             raise PermissionDenied
+        self._aware_dates(request)
         changelist = self.get_changelist_instance(request)
         qs = changelist.get_queryset(request)
         if fmt == "csv":

@@ -14,6 +14,22 @@ from .couriers import COURIERS
 from .models import Interception, InterceptionStatus, Settlement
 
 
+def ticket_offers_interception(*, ticket) -> bool:
+    from aftersales.models import TicketType
+
+    return ticket.type == TicketType.REFUND_ONLY and not ticket.is_finished
+
+
+def interception_available(*, ticket) -> bool:
+    """INT-01: the ticket page shows 快递拦截 for an unfinished refund-only ticket whose order has a parcel
+    still in transit (before it goes out for delivery)."""
+    from orders.models import Parcel
+
+    return ticket_offers_interception(ticket=ticket) and Parcel.objects.filter(
+        order_id=ticket.order_id, status=Parcel.Status.IN_TRANSIT
+    ).exists()
+
+
 def interception_list(*, qs: QuerySet | None = None) -> QuerySet:
     qs = Interception.objects.all() if qs is None else qs
     return qs.select_related("shop", "ticket__order", "outlet", "requested_by")

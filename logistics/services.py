@@ -43,6 +43,7 @@ from .models import (
     ReturnOutcome,
     Settlement,
 )
+from .selectors import interception_available, ticket_offers_interception  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -175,15 +176,7 @@ def contract_active_for(*, shop_id: int, outlet_id: int | None) -> InterceptionC
 
 
 def _ticket_offers_interception(ticket: Ticket) -> bool:
-    return ticket.type == TicketType.REFUND_ONLY and not ticket.is_finished
-
-
-def interception_available(*, ticket: Ticket) -> bool:
-    """INT-01: the ticket page shows 快递拦截 for an unfinished refund-only ticket whose order has a parcel
-    still in transit (before out for delivery)."""
-    return _ticket_offers_interception(ticket) and Parcel.objects.filter(
-        order_id=ticket.order_id, status=Parcel.Status.IN_TRANSIT
-    ).exists()
+    return ticket_offers_interception(ticket=ticket)
 
 
 def interception_panel(*, ticket: Ticket) -> dict:

@@ -62,7 +62,7 @@ class IsBackOfficeUser(BasePermission):
         return bool(user and user.is_authenticated and (user.is_shop_member or user.role in (Role.OUTLET, Role.PLATFORM)))
 
 
-class EventSerializer(serializers.Serializer):
+class LogisticsEventSerializer(serializers.Serializer):
     type = serializers.CharField()
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     at = serializers.DateTimeField()
@@ -82,7 +82,7 @@ class ContractOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
     reviewed_at = serializers.DateTimeField(allow_null=True)
-    events = EventSerializer(many=True)
+    events = LogisticsEventSerializer(many=True)
 
 
 class InterceptionOutputSerializer(serializers.Serializer):
@@ -104,7 +104,7 @@ class InterceptionOutputSerializer(serializers.Serializer):
     succeeded_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     fee_source = serializers.CharField()
-    events = EventSerializer(many=True)
+    events = LogisticsEventSerializer(many=True)
 
 
 class ClaimOutputSerializer(serializers.Serializer):
@@ -121,7 +121,7 @@ class ClaimOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
-    events = EventSerializer(many=True)
+    events = LogisticsEventSerializer(many=True)
 
 
 def _contracts():
@@ -148,7 +148,7 @@ class ContractListCreateApi(TenantScopedMixin, ListAPIView):
     serializer_class = ContractOutputSerializer
     filterset_fields = ["status", "courier"]
 
-    class InputSerializer(serializers.Serializer):
+    class ContractListCreateInputSerializer(serializers.Serializer):
         courier = serializers.ChoiceField(choices=COURIER_CHOICES)
         outlets = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=200)
         agreed_price = serializers.DecimalField(min_value=Decimal("0"), **MONEY_FIELD)
@@ -156,12 +156,12 @@ class ContractListCreateApi(TenantScopedMixin, ListAPIView):
     def get_queryset(self):
         return self.scoped(_contracts())
 
-    @extend_schema(request=InputSerializer, responses={201: ContractOutputSerializer(many=True)},
+    @extend_schema(request=ContractListCreateInputSerializer, responses={201: ContractOutputSerializer(many=True)},
                    description=str(CONTRACT_REMINDER))
     def post(self, request):
         if not request.user.is_shop_member:
             return Response(status=status.HTTP_403_FORBIDDEN, data=_forbidden())
-        data = self.InputSerializer(data=request.data)
+        data = self.ContractListCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         codes = list(dict.fromkeys(data.validated_data["outlets"]))
         outlets = list(Outlet.objects.filter(code__in=codes))
@@ -198,13 +198,13 @@ class ContractRejectApi(TenantScopedMixin, APIView):
 
     permission_classes = [IsOutletUser]
 
-    class InputSerializer(serializers.Serializer):
+    class ContractRejectInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=255)
 
-    @extend_schema(request=InputSerializer, responses=ContractOutputSerializer)
+    @extend_schema(request=ContractRejectInputSerializer, responses=ContractOutputSerializer)
     def post(self, request, pk: int):
         contract = get_object_or_404(self.scoped(InterceptionContract.objects.all()), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.ContractRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.contract_reject(contract=contract, reason=data.validated_data["reason"], actor=request.user)
         return Response(ContractOutputSerializer(_contracts().get(pk=pk)).data)
@@ -219,12 +219,12 @@ class TicketInterceptApi(TenantScopedMixin, APIView):
 
     permission_classes = [IsShopMember]
 
-    class InputSerializer(serializers.Serializer):
+    class TicketInterceptInputSerializer(serializers.Serializer):
         parcels = serializers.ListField(child=serializers.CharField(max_length=32), min_length=1, max_length=50)
         mode = serializers.ChoiceField(choices=Settlement.choices)
 
-    class PanelSerializer(serializers.Serializer):
-        class ParcelRow(serializers.Serializer):
+    class InterceptPanelSerializer(serializers.Serializer):
+        class InterceptPanelParcelSerializer(serializers.Serializer):
             tracking_no = serializers.CharField()
             courier = serializers.CharField()
             outlet = serializers.CharField(allow_null=True)
@@ -234,7 +234,7 @@ class TicketInterceptApi(TenantScopedMixin, APIView):
             offline_available = serializers.BooleanField()
             agreed_price = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
 
-        class GoodsRow(serializers.Serializer):
+        class InterceptPanelGoodsSerializer(serializers.Serializer):
             product_id = serializers.CharField()
             name = serializers.CharField()
             price = serializers.DecimalField(**MONEY_FIELD)
@@ -244,24 +244,24 @@ class TicketInterceptApi(TenantScopedMixin, APIView):
         order_no = serializers.CharField()
         available = serializers.BooleanField()
         online_fee = serializers.DecimalField(**MONEY_FIELD)
-        parcels = ParcelRow(many=True)
-        goods = GoodsRow(many=True)
+        parcels = InterceptPanelParcelSerializer(many=True)
+        goods = InterceptPanelGoodsSerializer(many=True)
         interceptions = InterceptionOutputSerializer(many=True)
 
     def _ticket(self, pk: int) -> Ticket:
         return get_object_or_404(self.scoped(Ticket.objects.select_related("order", "shop__profile")), pk=pk)
 
-    @extend_schema(responses=PanelSerializer)
+    @extend_schema(responses=InterceptPanelSerializer)
     def get(self, request, pk: int):
         ticket = self._ticket(pk)
-        return Response(self.PanelSerializer(services.interception_panel(ticket=ticket)).data)
+        return Response(self.InterceptPanelSerializer(services.interception_panel(ticket=ticket)).data)
 
-    @extend_schema(request=InputSerializer, responses={201: InterceptionOutputSerializer(many=True)},
+    @extend_schema(request=TicketInterceptInputSerializer, responses={201: InterceptionOutputSerializer(many=True)},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
     @idempotent
     def post(self, request, pk: int):
         ticket = self._ticket(pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.TicketInterceptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.interception_request(ticket=ticket, tracking_nos=data.validated_data["parcels"],
                                                 mode=data.validated_data["mode"], actor=request.user)
@@ -346,13 +346,13 @@ class InterceptionReturnResultApi(TenantScopedMixin, APIView):
 
     permission_classes = [IsOutletUser]
 
-    class InputSerializer(serializers.Serializer):
+    class InterceptionReturnResultInputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=ReturnOutcome.choices)
 
-    @extend_schema(request=InputSerializer, responses=InterceptionOutputSerializer)
+    @extend_schema(request=InterceptionReturnResultInputSerializer, responses=InterceptionOutputSerializer)
     def post(self, request, pk: int):
         interception = get_object_or_404(self.scoped(Interception.objects.all()), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.InterceptionReturnResultInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.interception_return_report(interception=interception, outcome=data.validated_data["outcome"],
                                             actor=request.user)
@@ -367,15 +367,15 @@ class InterceptionClaimCreateApi(TenantScopedMixin, APIView):
 
     permission_classes = [IsShopMember]
 
-    class InputSerializer(serializers.Serializer):
+    class InterceptionClaimCreateInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ClaimKind.choices)
         amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY_FIELD)
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: ClaimOutputSerializer})
+    @extend_schema(request=InterceptionClaimCreateInputSerializer, responses={201: ClaimOutputSerializer})
     def post(self, request, pk: int):
         interception = get_object_or_404(self.scoped(Interception.objects.all()), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.InterceptionClaimCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.claim_file(interception=interception, actor=request.user, **data.validated_data)
         return Response(ClaimOutputSerializer(_claims().get(pk=claim.pk)).data, status=status.HTTP_201_CREATED)
@@ -398,7 +398,7 @@ class ClaimDecideApi(TenantScopedMixin, APIView):
 
     permission_classes = [IsPlatformStaff]
 
-    class InputSerializer(serializers.Serializer):
+    class ClaimDecideInputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
         compensation = serializers.DecimalField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY_FIELD)
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -408,10 +408,10 @@ class ClaimDecideApi(TenantScopedMixin, APIView):
                 raise serializers.ValidationError({"compensation": ["required to approve"]})
             return attrs
 
-    @extend_schema(request=InputSerializer, responses=ClaimOutputSerializer)
+    @extend_schema(request=ClaimDecideInputSerializer, responses=ClaimOutputSerializer)
     def post(self, request, pk: int):
         claim = get_object_or_404(self.scoped(Claim.objects.all()), pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.ClaimDecideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.claim_decide(claim=claim, outcome=data.validated_data["outcome"],
                               compensation=data.validated_data.get("compensation"),
@@ -439,7 +439,7 @@ class AutoInterceptRuleApi(APIView):
 
     permission_classes = [IsShopMember]
 
-    class RuleSerializer(serializers.Serializer):
+    class AutoInterceptRuleSerializer(serializers.Serializer):
         enabled = serializers.BooleanField()
         updated_by = serializers.CharField(read_only=True, allow_null=True)
         updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -449,20 +449,20 @@ class AutoInterceptRuleApi(APIView):
                 "updated_by": rule.updated_by.username if rule and rule.updated_by else None,
                 "updated_at": rule.updated_at if rule else None}
 
-    @extend_schema(responses=RuleSerializer)
+    @extend_schema(responses=AutoInterceptRuleSerializer)
     def get(self, request):
         from ..models import AutoInterceptRule
 
         rule = AutoInterceptRule.objects.filter(shop_id=request.user.shop_id).select_related("updated_by").first()
-        return Response(self.RuleSerializer(self._out(rule)).data)
+        return Response(self.AutoInterceptRuleSerializer(self._out(rule)).data)
 
-    @extend_schema(request=RuleSerializer, responses=RuleSerializer)
+    @extend_schema(request=AutoInterceptRuleSerializer, responses=AutoInterceptRuleSerializer)
     def put(self, request):
-        data = self.RuleSerializer(data=request.data)
+        data = self.AutoInterceptRuleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rule = services.auto_intercept_rule_set(shop=request.user.shop, enabled=data.validated_data["enabled"],
                                                 actor=request.user)
-        return Response(self.RuleSerializer(self._out(rule)).data)
+        return Response(self.AutoInterceptRuleSerializer(self._out(rule)).data)
 
 
 class AutoInterceptPreviewApi(APIView):
@@ -470,8 +470,8 @@ class AutoInterceptPreviewApi(APIView):
 
     permission_classes = [IsShopMember]
 
-    class PreviewSerializer(serializers.Serializer):
-        class Row(serializers.Serializer):
+    class AutoInterceptPreviewSerializer(serializers.Serializer):
+        class AutoInterceptPreviewRowSerializer(serializers.Serializer):
             ticket = serializers.IntegerField()
             order_no = serializers.CharField()
             ticket_created_at = serializers.DateTimeField()
@@ -490,10 +490,10 @@ class AutoInterceptPreviewApi(APIView):
         would_intercept_online = serializers.IntegerField()
         would_intercept_offline = serializers.IntegerField()
         online_fees = serializers.DecimalField(**MONEY_FIELD)
-        rows = Row(many=True)
+        rows = AutoInterceptPreviewRowSerializer(many=True)
 
-    @extend_schema(responses=PreviewSerializer)
+    @extend_schema(responses=AutoInterceptPreviewSerializer)
     def get(self, request):
         preview = services.auto_intercept_preview(shop=request.user.shop)
-        return Response(self.PreviewSerializer(preview).data)
+        return Response(self.AutoInterceptPreviewSerializer(preview).data)
 

@@ -97,6 +97,11 @@ def test_int_08_admin_export_follows_the_list_filters(make_ticket, client, user)
     tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     body = b"".join(client.get(csv_url + f"?created_at__gte={tomorrow}").streaming_content).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(body)))) == 1
+    today = dt.date.today().isoformat()
+    ranged = client.get(reverse("admin:logistics_interception_changelist") + f"?created_at__gte={today}")
+    assert ranged.status_code == 200 and ranged.context["cl"].result_count == 2
+    ranged = client.get(reverse("admin:logistics_interception_changelist") + f"?created_at__gte={tomorrow}")
+    assert ranged.context["cl"].result_count == 0
     xlsx = client.get(reverse("admin:logistics_interception_export", args=["xlsx"]) + "?courier__exact=jt")
     from openpyxl import load_workbook
 

@@ -76,3 +76,35 @@ def test_int_07_two_concurrent_clock_runs_apply_each_result_once(make_ticket, us
     events = Interception.objects.first().events.values_list("type", flat=True)
     assert list(events) == ["created", "submitted", "intercepted"]
     assert ledger_drifts() == []
+
+
+def test_int_07_two_concurrent_api_requests_one_201_one_409_and_one_fee(make_ticket, api):
+    """A double click through the API, without an Idempotency-Key: the database answers for it."""
+    ticket = make_ticket("DY1024", amount=Decimal("10.00"))
+    url, body = f"/api/v1/tickets/{ticket.pk}/intercept/", {"parcels": ["YT7310000010233"], "mode": "online"}
+    responses = run_together(lambda: api("tok-dy_cs1").post(url, body, format="json"),
+                             lambda: api("tok-dy_cs1").post(url, body, format="json"))
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    clocks.run_sweep("interception_results")
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE).count() == 1
+    assert ledger_drifts() == []
+
+
+def test_int_07_two_concurrent_return_sweeps_report_each_return_once(make_ticket, user):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    for order_no, tracking in (("DY1001", "YT7310000001137"), ("DY1024", "YT7310000010233")):
+        interception_request(ticket=make_ticket(order_no), tracking_nos=[tracking], mode="online",
+                             actor=user("dy_cs1"))
+    clocks.run_sweep("interception_results")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3, minutes=1), tick=False):
+        moved = run_together(lambda: clocks.run_sweep("interception_returns"),
+                             lambda: clocks.run_sweep("interception_returns"))
+    assert sum(moved) == 2
+    assert set(Interception.objects.values_list("status", flat=True)) == {InterceptionStatus.RETURNED}
+    for interception in Interception.objects.all():
+        assert list(interception.events.values_list("type", flat=True)) == [
+            "created", "submitted", "intercepted", "returned"]
