@@ -70,24 +70,3 @@ class OrderFactory(factory.django.DjangoModelFactory):
     def items(obj, create, extracted, **kwargs):
         if create:
             OrderItem.objects.create(order=obj, product_id="P1", name="台灯", price=Decimal("150.00"), quantity=2)
-
-
-# --- logistics (parcel interception) ---------------------------------------------------------------
-
-from aftersales.models import Ticket, TicketStatus, TicketType  # noqa: E402
-
-
-class TicketFactory(factory.django.DjangoModelFactory):
-    """A refund-only ticket awaiting the merchant (the after-sales app creates real ones)."""
-
-    class Meta:
-        model = Ticket
-
-    order = factory.SubFactory(OrderFactory)
-    shop = factory.LazyAttribute(lambda o: o.order.shop)
-    buyer = factory.LazyAttribute(lambda o: o.order.buyer)
-    type = TicketType.REFUND_ONLY
-    status = TicketStatus.PENDING_MERCHANT
-    reason = "不想要了"
-    created_at = factory.LazyFunction(timezone.now)
-    updated_at = factory.LazyFunction(timezone.now)
