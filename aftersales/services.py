@@ -17,7 +17,7 @@ def ticket_lock(*, ticket_id: int) -> Ticket:
     """Lock the ticket's order, then the ticket (the fixed lock order), and return the fresh ticket."""
     order_id = Ticket.objects.values_list("order_id", flat=True).get(pk=ticket_id)
     Order.objects.select_for_update().only("pk").get(pk=order_id)
-    return Ticket.objects.select_for_update().select_related("order", "shop").get(pk=ticket_id)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop").get(pk=ticket_id)
 
 
 def ticket_event_add(*, ticket: Ticket, type: str, actor: User | None = None, **params) -> TicketEvent:

@@ -10,6 +10,15 @@ from .models import Order, OrderEvent
 EVENT_LABELS = {
     "synced": _("created by platform sync"),
     "sync_updated": _("updated by platform sync"),
+    # small payouts (payouts.services)
+    "payout_created": _("small payout started"),
+    "payout_succeeded": _("small payout succeeded"),
+    "payout_failed": _("small payout failed"),
+    "payout_closed": _("small payout closed"),
+    "payout_requested": _("small payout request sent"),
+    "payout_request_approved": _("small payout request approved"),
+    "payout_request_rejected": _("small payout request rejected"),
+    # parcel interception (logistics.services)
     "interception_requested": _("parcel interception requested"),
     "intercepted": _("parcel intercepted"),
     "interception_failed": _("parcel interception failed"),

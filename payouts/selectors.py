@@ -55,8 +55,13 @@ def payout_sums(*, order: Order, quota_user: User | None, day: dt.date) -> Sums:
 
 
 def order_cap(*, order: Order, profile: PlatformProfile) -> Decimal:
-    """PAY-L02: Pinduoduo has a second cap for orders with promotional goods (活动商品)."""
-    if order.items.filter(promo=True).exists():
+    """PAY-L02: Pinduoduo has a second cap for orders with promotional goods (活动商品).
+
+    Uses `has_promo` where the caller annotated it (the locked order of payout_create) to save a query."""
+    has_promo = getattr(order, "has_promo", None)
+    if has_promo is None:
+        has_promo = order.items.filter(promo=True).exists()
+    if has_promo:
         return profile.order_cap_promo
     return profile.order_cap
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
@@ -20,7 +21,7 @@ from accounts.services import ledger_post, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, OrderItem
 
 from .errors import PayoutError
 from .models import (
@@ -89,7 +90,7 @@ def _lock_payout(payout_id: int) -> Payout:
     row = Payout.objects.values("order_id", "shop_id").get(pk=payout_id)
     Order.objects.select_for_update().only("pk").get(pk=row["order_id"])
     shop_account_lock(shop_id=row["shop_id"])
-    return Payout.objects.select_for_update().select_related("shop__profile", "order__buyer").get(pk=payout_id)
+    return Payout.objects.select_for_update(of=("self",)).select_related("shop__profile", "order__buyer").get(pk=payout_id)
 
 
 def _notify(payout: Payout, channel: str, kind: str, title: str, body: str, to_buyer: bool = True) -> None:
@@ -124,7 +125,14 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
 
 
 def _lock_order(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("shop__profile", "buyer").get(pk=order.pk)
+    # of=("self",): lock the order row only — not the shop, its profile (shared by every shop of the
+    # platform) or the buyer, which a plain FOR UPDATE over the join would lock too.
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shop__profile", "buyer")
+        .annotate(has_promo=Exists(OrderItem.objects.filter(order=OuterRef("pk"), promo=True)))
+        .get(pk=order.pk)
+    )
 
 
 def _lock_quota(actor: User) -> PayoutQuota | None:
@@ -151,6 +159,15 @@ def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_requ
 def _may_pay(actor: User, order: Order) -> None:
     if not actor.is_shop_member or actor.shop_id != order.shop_id:
         raise ApplicationError(CommonError.NOT_FOUND)
+
+
+def _may_act_on_payouts(actor: User, order: Order) -> None:
+    """Continue and resend a card (SPEC §1): the main account, customer-service admins, and sub-accounts with
+    an enabled quota — on Pinduoduo any sub-account, who pays by scan or request anyway (PAY-L08)."""
+    _may_pay(actor, order)
+    if (actor.role == Role.SUB and not order.shop.profile.scan_to_pay_enabled
+            and not PayoutQuota.objects.filter(user=actor, enabled=True).exists()):
+        raise ApplicationError(PayoutError.NO_PAYOUT_PERMISSION)
 
 
 # ---------------------------------------------------------------------------------------------- create
@@ -247,7 +264,7 @@ def _send_to_provider(payout_id: int) -> None:
 def payout_continue(*, payout: Payout, actor: User) -> Payout:
     """继续打款 (PAY-S02): submit a pending payout, never debiting it again. 继续充值 (PAY-Q02): within the
     top-up window, the QR code of the chosen channel again."""
-    _may_pay(actor, payout.order)
+    _may_act_on_payouts(actor, payout.order)
     payout = _lock_payout(payout.pk)
     if payout.status == PayoutStatus.AWAITING_TOP_UP:
         if now() >= payout.top_up_deadline:
@@ -417,7 +434,7 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
 @transaction.atomic
 def payout_card_resend(*, payout: Payout, actor: User) -> PayoutCard:
     """The merchant sends a new card while the payout is failed and not closed (PAY-C03)."""
-    _may_pay(actor, payout.order)
+    _may_act_on_payouts(actor, payout.order)
     payout = _lock_payout(payout.pk)
     if not payout.shop.profile.account_card_enabled or payout.status != PayoutStatus.FAILED:
         raise ApplicationError(PayoutError.CARD_NOT_AVAILABLE)
@@ -492,7 +509,7 @@ def _may_decide(actor: User, request: PayoutRequest) -> None:
 def _lock_request(request: PayoutRequest) -> PayoutRequest:
     # Lock order: the order first (payout_create locks it again, re-entrantly), then the request.
     Order.objects.select_for_update().only("pk").get(pk=request.order_id)
-    return PayoutRequest.objects.select_for_update().select_related("shop__profile", "requester").get(pk=request.pk)
+    return PayoutRequest.objects.select_for_update(of=("self",)).select_related("shop__profile", "requester").get(pk=request.pk)
 
 
 @transaction.atomic

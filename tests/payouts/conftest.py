@@ -29,6 +29,6 @@ def orders(demo):
 
 
 @pytest.fixture
-def no_interval(db):
+def no_interval(demo):
     """Profiles without the 60-second interval, for tests that make several payouts on one order."""
     PlatformProfile.objects.update(payout_interval_seconds=0)

@@ -424,7 +424,7 @@ def test_pay_r01_filters_by_order_product_applicant_status_and_time(orders, user
     assert item is not None
 
 
-def test_pay_f04_f05_r02_panel_lists_earlier_payouts_refunds_and_headroom(orders, users, pay):
+def test_pay_f04_f05_pay_r02_panel_lists_earlier_payouts_refunds_and_headroom(orders, users, pay):
     order = orders["DY1022"]
     payout_create(order=order, data=pay("10.00"), actor=users["dy_cs1"])
     panel = payout_panel(order=order, actor=users["dy_cs1"])
@@ -450,3 +450,12 @@ def test_pay_f05_panel_shows_why_the_pinduoduo_balance_cannot_be_used(orders, us
 def test_pay_f04_processing_payout_warning(orders, users, pay):
     payout_create(order=orders["PDD2006"], data=pay("5.00"), actor=users["pdd_admin"])
     assert payout_panel(order=orders["PDD2006"], actor=users["pdd_admin"])["processing_warning"]
+
+
+def test_pay_l08_douyin_sub_account_without_quota_cannot_continue(orders, users, pay):
+    payout = payout_create(order=orders["DY1001"], data=pay(), actor=users["dy_admin"])
+    with pytest.raises(ApplicationError) as info:
+        payout_continue(payout=payout, actor=users["dy_cs2"])
+    assert info.value.code == "no_payout_permission"
+    assert Payout.objects.get(pk=payout.pk).status == "pending"
+    assert payout_continue(payout=payout, actor=users["dy_cs1"]).status == "processing"
