@@ -383,7 +383,7 @@ def interception_return_report(*, interception: Interception, outcome: str, acto
     Moves no money. Locks the interception; a second report answers `interception_not_returning`."""
     if outcome not in ReturnOutcome.values:
         raise ApplicationError(CommonError.INVALID, extra={"fields": {"outcome": list(ReturnOutcome.values)}})
-    interception = Interception.objects.select_for_update().select_related("parcel").get(pk=interception.pk)
+    interception = Interception.objects.select_for_update(of=("self",)).select_related("parcel").get(pk=interception.pk)
     if actor is not None and not actor.is_superuser and not (
         actor.role == Role.OUTLET and interception.outlet_id is not None and actor.outlet_id == interception.outlet_id
     ):
@@ -521,7 +521,7 @@ def claim_file(*, interception: Interception, kind: str, amount: Decimal, actor:
     most claim_max_amount (1000.00) and at most the goods' value. One open claim per interception
     (a partial unique index); a rejected claim may be filed again within the window. Moves no money."""
     _require_shop_member(actor, interception.shop_id)
-    interception = Interception.objects.select_for_update().select_related("shop__profile", "parcel").get(
+    interception = Interception.objects.select_for_update(of=("self",)).select_related("shop__profile", "parcel").get(
         pk=interception.pk)
     if interception.status != InterceptionStatus.RETURN_FAILED:
         raise ApplicationError(LogisticsError.CLAIM_NOT_AVAILABLE)
