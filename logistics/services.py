@@ -322,10 +322,9 @@ def interception_submitted(*, interception_id: int, external_ref: str) -> bool:
     if interception.status != InterceptionStatus.REQUESTED:
         return False
     interception.external_ref = external_ref
-    interception.check_at = now()
     _transition(interception, InterceptionStatus.INTERCEPTING, table=ALLOWED_TRANSITIONS,
                 event_model=InterceptionEvent, subject="interception", actor=None, event_type="submitted",
-                fields=("external_ref", "check_at"), external_ref=external_ref)
+                fields=("external_ref",), external_ref=external_ref)
     return True
 
 

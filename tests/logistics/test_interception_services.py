@@ -399,3 +399,33 @@ def test_int_08_settlement_is_recorded_per_interception(make_ticket, user):
     interception_request(ticket=ticket, tracking_nos=["YT7310000013644"], mode="online", actor=user("dy_cs1"))
     assert dict(Interception.objects.values_list("tracking_no", "settlement")) == {
         "YT7310000012507": Settlement.OFFLINE, "YT7310000013644": Settlement.ONLINE}
+
+
+def test_int_07_a_courier_error_on_one_row_leaves_it_for_later_and_the_others_go_on(make_ticket, user, monkeypatch):
+    from core import clocks
+    from logistics.adapters import SandboxCourier
+
+    interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
+                         actor=user("dy_cs1"))
+    interception_request(ticket=make_ticket("DY1003"), tracking_nos=["JT5280000002053"], mode="online",
+                         actor=user("dy_cs1"))
+    real_poll = SandboxCourier.poll
+
+    def flaky(self, *, interception):
+        if interception.courier == "yto":
+            raise ConnectionError("courier API down")
+        return real_poll(self, interception=interception)
+
+    monkeypatch.setattr(SandboxCourier, "poll", flaky)
+    assert clocks.run_sweep("interception_results") == 1  # J&T intercepted; YTO submitted, then the poll failed
+    yto = Interception.objects.get(courier="yto")
+    assert yto.status == InterceptionStatus.INTERCEPTING and yto.check_at > timezone.now()
+    assert Interception.objects.get(courier="jt").status == InterceptionStatus.SUCCEEDED
+    monkeypatch.setattr(SandboxCourier, "poll", real_poll)
+    assert clocks.run_sweep("interception_results") == 0  # still leased
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3), tick=False):
+        assert clocks.run_sweep("interception_results") == 1
+    yto.refresh_from_db()
+    assert yto.status == InterceptionStatus.SUCCEEDED
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE).count() == 2
+    assert ledger_drifts() == []
