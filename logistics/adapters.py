@@ -74,3 +74,41 @@ class SandboxCourier:
 
 def adapter_for(courier: str) -> CourierAdapter:
     return import_string(COURIERS[courier].adapter)(courier)
+
+
+# --- Signed courier callbacks ----------------------------------------------------------------------
+# A courier that pushes results calls POST /api/v1/courier/callback/ with headers X-Courier-Timestamp
+# (unix seconds) and X-Courier-Signature = HMAC-SHA256(secret, "<timestamp>.<body>"). The secret is the
+# COURIER_CALLBACK_SECRET setting (or environment variable); without one the endpoint is disabled.
+
+CALLBACK_TOLERANCE_SECONDS = 300
+
+
+def courier_callback_secret() -> str | None:
+    import os
+
+    from django.conf import settings
+
+    return getattr(settings, "COURIER_CALLBACK_SECRET", None) or os.environ.get("COURIER_CALLBACK_SECRET") or None
+
+
+def courier_callback_signature(*, timestamp: str, body: bytes, secret: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def courier_callback_verify(*, timestamp: str | None, signature: str | None, body: bytes) -> bool:
+    import hmac
+
+    secret = courier_callback_secret()
+    if not secret or not timestamp or not signature:
+        return False
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now().timestamp() - sent) > CALLBACK_TOLERANCE_SECONDS:
+        return False
+    return hmac.compare_digest(courier_callback_signature(timestamp=timestamp, body=body, secret=secret), signature)

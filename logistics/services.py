@@ -421,6 +421,25 @@ def interception_return_poll(*, interception_id: int) -> bool:
     return True
 
 
+def courier_callback_apply(*, interception_id: int, event: str, failure_reason: str = "") -> bool:
+    """A result the courier pushed (signed callback): `intercepted`, `failed`, or the return leg's end
+    (`returned`, `lost`, `damaged`). Idempotent: a callback that arrives twice, late or out of order
+    changes nothing it may not (the status checks under the locks); returns whether it moved the row."""
+    if event in ("intercepted", "failed"):
+        if Interception.objects.filter(pk=interception_id, status=InterceptionStatus.REQUESTED).exists():
+            interception_submitted(interception_id=interception_id, external_ref="")
+        return interception_result_apply(
+            interception_id=interception_id,
+            result=InterceptionResult(succeeded=event == "intercepted", failure_reason=failure_reason),
+        )
+    interception = Interception.objects.get(pk=interception_id)
+    try:
+        interception_return_report(interception=interception, outcome=event, actor=None)
+    except ApplicationError:
+        return False
+    return True
+
+
 # --- The after-sales assistant rule 快递拦截自动退 (INT-06) --------------------------------------------
 
 

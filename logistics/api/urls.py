@@ -14,6 +14,7 @@ urlpatterns = [
     path("interceptions/<int:pk>/return-result/", views.InterceptionReturnResultApi.as_view(),
          name="interception-return-result"),
     path("interceptions/<int:pk>/claims/", views.InterceptionClaimCreateApi.as_view(), name="interception-claims"),
+    path("courier/callback/", views.CourierCallbackApi.as_view(), name="courier-callback"),
     path("claims/", views.ClaimListApi.as_view(), name="claim-list"),
     path("claims/<int:pk>/decide/", views.ClaimDecideApi.as_view(), name="claim-decide"),
     path("claims/<int:pk>/confirm-paid/", views.ClaimConfirmPaidApi.as_view(), name="claim-confirm-paid"),

@@ -359,6 +359,35 @@ class InterceptionReturnResultApi(TenantScopedMixin, APIView):
         return Response(InterceptionOutputSerializer(_interceptions().get(pk=pk)).data)
 
 
+class CourierCallbackApi(APIView):
+    """Signed result pushed by a courier (SPEC §9): headers `X-Courier-Timestamp` and `X-Courier-Signature`
+    (HMAC-SHA256 of "<timestamp>.<body>"). Idempotent: a repeated or out-of-order callback answers 200
+    with `applied: false` and changes nothing. Unsigned or stale → 403."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    class CourierCallbackInputSerializer(serializers.Serializer):
+        interception = serializers.IntegerField()
+        event = serializers.ChoiceField(choices=["intercepted", "failed", "returned", "lost", "damaged"])
+        failure_reason = serializers.CharField(max_length=48, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=CourierCallbackInputSerializer, responses={200: dict}, auth=[])
+    def post(self, request):
+        from ..adapters import courier_callback_verify
+
+        if not courier_callback_verify(timestamp=request.headers.get("X-Courier-Timestamp"),
+                                       signature=request.headers.get("X-Courier-Signature"), body=request.body):
+            return Response(_forbidden(), status=status.HTTP_403_FORBIDDEN)
+        data = self.CourierCallbackInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        get_object_or_404(Interception.objects.all(), pk=data.validated_data["interception"])
+        applied = services.courier_callback_apply(interception_id=data.validated_data["interception"],
+                                                  event=data.validated_data["event"],
+                                                  failure_reason=data.validated_data["failure_reason"])
+        return Response({"applied": applied})
+
+
 # --- Claims ------------------------------------------------------------------------------------------
 
 

@@ -239,3 +239,47 @@ def test_int_07_api_idempotency_key_replays_the_first_response_and_charges_once(
     assert Interception.objects.count() == 1
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE).count() == 1
     assert ledger_drifts() == []
+
+
+def _signed(client, body: dict, secret: str = "test-courier-secret", timestamp: str | None = None):
+    import json
+    import time
+
+    from logistics.adapters import courier_callback_signature
+
+    raw = json.dumps(body).encode()
+    timestamp = timestamp or str(int(time.time()))
+    signature = courier_callback_signature(timestamp=timestamp, body=raw, secret=secret)
+    return client.post("/api/v1/courier/callback/", raw, content_type="application/json",
+                       HTTP_X_COURIER_TIMESTAMP=timestamp, HTTP_X_COURIER_SIGNATURE=signature)
+
+
+def test_int_07_signed_courier_callback_applies_once_and_refuses_unsigned(make_ticket, api, user, settings, fees):
+    from logistics.services import interception_request
+
+    settings.COURIER_CALLBACK_SECRET = "test-courier-secret"
+    [interception] = interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"],
+                                          mode="online", actor=user("dy_cs1"))
+    anonymous = api()
+    body = {"interception": interception.pk, "event": "intercepted"}
+    assert _signed(anonymous, body, secret="wrong").status_code == 403
+    assert _signed(anonymous, body, timestamp="1000").status_code == 403  # stale
+    assert fees() == []
+    first = _signed(anonymous, body)
+    assert first.status_code == 200 and first.json() == {"applied": True}
+    again = _signed(anonymous, body)
+    assert again.status_code == 200 and again.json() == {"applied": False}
+    late_failure = _signed(anonymous, {"interception": interception.pk, "event": "failed"})
+    assert late_failure.json() == {"applied": False}
+    interception.refresh_from_db()
+    assert interception.status == "succeeded"
+    assert len(fees()) == 1
+    assert _signed(anonymous, {"interception": interception.pk, "event": "returned"}).json() == {"applied": True}
+    interception.refresh_from_db()
+    assert interception.status == "returned"
+    assert ledger_drifts() == []
+
+
+def test_courier_callback_is_disabled_without_a_secret(make_ticket, api, settings):
+    settings.COURIER_CALLBACK_SECRET = None
+    assert _signed(api(), {"interception": 1, "event": "intercepted"}, secret="").status_code == 403
