@@ -22,7 +22,7 @@ from core.errors import ApplicationError
 from core.tenancy import scope_queryset
 
 from . import selectors, services
-from .couriers import COURIER_CHOICES
+from .couriers import CONTRACT_REMINDER, COURIER_CHOICES
 from .models import (
     AutoInterceptRule,
     Claim,
@@ -41,11 +41,6 @@ from .models import (
 
 MAIN = frozenset({Role.MAIN})
 OUTLET = frozenset({Role.OUTLET})
-
-CONTRACT_REMINDER = _(
-    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
-    "the request and may reject it; YTO contracts take effect at once without review."
-)
 
 
 def _error(request, error: ApplicationError) -> None:
@@ -122,7 +117,7 @@ class InterceptionContractAdmin(BackOfficeAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """开通服务: choose the courier and its outlets, the agreed price, and confirm terms were agreed."""
-        if not self.has_add_permission(request):
+        if not self.has_add_permission(request) or request.user.shop_id is None:
             raise PermissionDenied
         form = ContractOpenForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

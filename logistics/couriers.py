@@ -24,6 +24,12 @@ COURIERS: dict[str, Courier] = {
     "jt": Courier("jt", _("J&T Express (极兔)"), re.compile(r"^JT\d{13}$")),
 }
 
+# INT-04: shown wherever the service is opened (admin page, API operation description).
+CONTRACT_REMINDER = _(
+    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
+    "the request and may reject it; YTO contracts take effect at once without review."
+)
+
 COURIER_CHOICES = [(c.code, c.name) for c in COURIERS.values()]
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 import django_filters
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -23,7 +22,7 @@ from core.permissions import IsShopMember
 from core.views import TenantScopedMixin
 
 from .. import selectors, services
-from ..couriers import COURIER_CHOICES
+from ..couriers import CONTRACT_REMINDER, COURIER_CHOICES
 from ..models import (
     Claim,
     ClaimKind,
@@ -33,11 +32,6 @@ from ..models import (
     Outlet,
     ReturnOutcome,
     Settlement,
-)
-
-CONTRACT_REMINDER = _(
-    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
-    "the request and may reject it; YTO contracts take effect at once without review."
 )
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
