@@ -219,6 +219,14 @@ class Interception(models.Model):
         return f"{self.tracking_no} ({self.get_status_display()})"
 
     @property
+    def fee_charged(self):
+        """What the shop paid through the ledger: the online fee once the interception succeeded (INT-02)."""
+        from core.money import ZERO
+
+        charged = self.settlement == Settlement.ONLINE and self.succeeded_at is not None
+        return self.platform_fee if charged else ZERO
+
+    @property
     def failure_reason_display(self) -> str:
         return str(FAILURE_REASON_LABELS.get(self.failure_reason, self.failure_reason))
 

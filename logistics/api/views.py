@@ -88,6 +88,7 @@ class InterceptionOutputSerializer(serializers.Serializer):
     outlet = serializers.CharField(source="outlet.code", allow_null=True, default=None)
     settlement = serializers.CharField()
     platform_fee = serializers.DecimalField(**MONEY_FIELD)
+    fee_charged = serializers.DecimalField(**MONEY_FIELD)
     agreed_price = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
     status = serializers.CharField()
     failure_reason = serializers.CharField()

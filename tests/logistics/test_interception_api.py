@@ -283,3 +283,21 @@ def test_int_07_signed_courier_callback_applies_once_and_refuses_unsigned(make_t
 def test_courier_callback_is_disabled_without_a_secret(make_ticket, api, settings):
     settings.COURIER_CALLBACK_SECRET = None
     assert _signed(api(), {"interception": 1, "event": "intercepted"}, secret="").status_code == 403
+
+
+def test_int_02_records_show_the_fee_charged_only_for_successes(make_ticket, api, user, run_clocks):
+    from logistics.services import interception_request
+    from orders.models import Parcel
+
+    interception_request(ticket=make_ticket("DY1001"), tracking_nos=["YT7310000001137"], mode="online",
+                         actor=user("dy_cs1"))
+    interception_request(ticket=make_ticket("DY1003"), tracking_nos=["JT5280000002053"], mode="online",
+                         actor=user("dy_cs1"))
+    Parcel.objects.filter(tracking_no="JT5280000002053").update(status=Parcel.Status.SIGNED)
+    run_clocks()
+    rows = {i["tracking_no"]: i for i in api("tok-dy_admin").get("/api/v1/interceptions/").json()["results"]}
+    assert (rows["YT7310000001137"]["status"], rows["YT7310000001137"]["fee_charged"]) == ("succeeded", "3.00")
+    assert (rows["JT5280000002053"]["status"], rows["JT5280000002053"]["fee_charged"]) == ("failed", "0.00")
+    assert rows["JT5280000002053"]["failure_reason"] == "parcel_already_signed"
+    charged = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE)
+    assert sum(-e.balance_delta for e in charged) == Decimal("3.00")
