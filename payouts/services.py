@@ -483,9 +483,12 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
     order = _lock_order(order)
     from .selectors import eligibility_problems
 
-    problems = eligibility_problems(order=order, shop=order.shop, profile=order.shop.profile)
+    profile = order.shop.profile
+    problems = eligibility_problems(order=order, shop=order.shop, profile=profile)
     if problems:
         raise problems[0]
+    if data.amount < profile.min_amount or money(data.amount) != data.amount:
+        raise ApplicationError(PayoutError.INVALID_AMOUNT, {"minimum": profile.min_amount})  # PAY-L10
     request = PayoutRequest.objects.create(
         shop_id=order.shop_id, order=order, type=data.type, amount=data.amount, reason=data.reason.strip(),
         buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", requester=actor,
