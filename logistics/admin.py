@@ -43,6 +43,51 @@ MAIN = frozenset({Role.MAIN})
 OUTLET = frozenset({Role.OUTLET})
 
 
+PARAM_LABELS = {
+    "from": _("from status"), "settlement": _("settlement method"), "auto": _("by the auto-intercept rule"),
+    "external_ref": _("courier reference"), "fee": _("platform fee"), "fee_source": _("fee taken from"),
+    "failure_reason": _("failure reason"), "outcome": _("return result"), "reason": _("rejection reason"),
+    "agreed_price": _("agreed price per parcel"), "status": _("status"), "kind": _("kind"),
+    "amount": _("amount asked"), "compensation": _("compensation"), "note": _("decision note"),
+}
+PARAM_VALUES = {
+    "balance": _("available balance"), "deposit": _("deposit"), "platform_advance": _("platform advance"),
+    True: _("yes"), False: _("no"),
+}
+
+
+def _params_display(params: dict) -> str:
+    """Event details in the reader's language: labels for keys, and for the values that are codes."""
+    from .models import FAILURE_REASON_LABELS
+
+    def value(v):
+        if isinstance(v, bool) or v in PARAM_VALUES:
+            return PARAM_VALUES.get(v, v)
+        return FAILURE_REASON_LABELS.get(v, v)
+
+    return "; ".join(f"{PARAM_LABELS.get(k, k)}: {value(v)}" for k, v in params.items())
+
+
+EVENT_TYPE_LABELS = {
+    "created": _("created"), "submitted": _("submitted to the courier"), "intercepted": _("intercepted"),
+    "failed": _("interception failed"), "returned": _("returned"), "return_failed": _("return failed"),
+    "approved": _("approved"), "rejected": _("rejected"), "paid": _("paid by the courier"),
+}
+
+
+class _EventInline(BackOfficeInline):
+    fields = ("at", "what", "actor", "details")
+    readonly_fields = fields
+
+    @admin.display(description=_("operation"))
+    def what(self, obj):
+        return EVENT_TYPE_LABELS.get(obj.type, obj.type)
+
+    @admin.display(description=_("details"))
+    def details(self, obj):
+        return _params_display(obj.params)
+
+
 def _error(request, error: ApplicationError) -> None:
     messages.error(request, error.message if (get_language() or "zh").startswith("zh") else error.message_en)
 
@@ -81,10 +126,8 @@ class ContractOpenForm(forms.Form):
         )
 
 
-class ContractEventInline(BackOfficeInline):
+class ContractEventInline(_EventInline):
     model = ContractEvent
-    fields = ("at", "type", "actor", "params")
-    readonly_fields = fields
 
 
 @admin.register(InterceptionContract)
@@ -159,10 +202,8 @@ class InterceptionContractAdmin(BackOfficeAdmin):
 # --- The interception page of a ticket and 服务单查询 ---------------------------------------------------
 
 
-class InterceptionEventInline(BackOfficeInline):
+class InterceptionEventInline(_EventInline):
     model = InterceptionEvent
-    fields = ("at", "type", "actor", "params")
-    readonly_fields = fields
 
 
 class InterceptionClaimInline(BackOfficeInline):
@@ -192,10 +233,14 @@ class InterceptionAdmin(BackOfficeAdmin):
     search_fields = ("=tracking_no", "=ticket__order__order_no")
     search_help_text = _("Tracking number or order number")
     readonly_fields = ("shop", "ticket", "order_no", "tracking_no", "courier", "outlet", "settlement", "platform_fee",
-                       "agreed_price", "contract", "status", "failure_reason", "return_outcome", "auto",
-                       "requested_by", "created_at", "external_ref", "succeeded_at", "fee_source", "finished_at")
+                       "agreed_price", "contract", "status", "failure", "return_outcome", "auto",
+                       "requested_by", "created_at", "external_ref", "succeeded_at", "fee_from", "finished_at")
     fields = readonly_fields
     inlines = [InterceptionEventInline, InterceptionClaimInline]
+
+    @admin.display(description=_("fee taken from"))
+    def fee_from(self, obj):
+        return PARAM_VALUES.get(obj.fee_source, obj.fee_source) or "-"
 
     @admin.display(description=_("failure reason"))
     def failure(self, obj):
@@ -312,10 +357,8 @@ class InterceptionAdmin(BackOfficeAdmin):
 # --- 投诉 (claims) --------------------------------------------------------------------------------------
 
 
-class ClaimEventInline(BackOfficeInline):
+class ClaimEventInline(_EventInline):
     model = ClaimEvent
-    fields = ("at", "type", "actor", "params")
-    readonly_fields = fields
 
 
 class ClaimDecideForm(forms.Form):

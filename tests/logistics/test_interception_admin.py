@@ -173,3 +173,36 @@ def test_int_07_admin_outlet_reports_the_return_of_its_parcels_only(make_ticket,
     assert interception.status == "returned"
     with pytest.raises(Exception):  # noqa: B017 - a second report is refused by the service
         interception_return_report(interception=interception, outcome="lost", actor=user("yto_hz_01_user"))
+
+
+def test_custom_interception_pages_are_chinese(make_ticket, client, user, run_clocks):
+    """The custom pages (not crawled by tests/core/test_translations.py) show no English names either."""
+    import re
+
+    from tests.core.test_translations import english_names
+
+    ticket = make_ticket("DY1001")
+    interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online", actor=user("dy_cs1"))
+    run_clocks()
+    interception = Interception.objects.get()
+    interception_return_report(interception=interception, outcome="lost", actor=user("yto_hz_01_user"))
+    [contract] = contract_open(shop=user("dy_admin").shop, courier="jt",
+                               outlets=list(Outlet.objects.filter(code="jt-gz-01")), agreed_price=Decimal("2"),
+                               actor=user("dy_admin"))
+    pages = {
+        "dy_admin": [reverse("admin:logistics_interceptioncontract_add"),
+                     reverse("admin:logistics_autointercept_settings")],
+        "dy_cs1": [reverse("admin:logistics_intercept", args=[ticket.pk]),
+                   reverse("admin:logistics_interception_claim", args=[interception.pk]),
+                   reverse("admin:logistics_interception_change", args=[interception.pk])],
+        "jt_gz_01_user": [reverse("admin:logistics_interceptioncontract_review", args=[contract.pk])],
+    }
+    english = english_names()
+    for username, urls in pages.items():
+        client.force_login(user(username))
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            text = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", response.content.decode(), flags=re.S)
+            shown = {n for n in english if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.I)}
+            assert shown == set(), (url, shown)
