@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LogisticsConfig(AppConfig):
     name = "logistics"
     verbose_name = _("Parcel interception service")
+
+    def ready(self) -> None:
+        from . import sweeps  # noqa: F401  (registers the clocks)

@@ -18,6 +18,12 @@ EVENT_LABELS = {
     "payout_requested": _("small payout request sent"),
     "payout_request_approved": _("small payout request approved"),
     "payout_request_rejected": _("small payout request rejected"),
+    # parcel interception (logistics.services)
+    "interception_requested": _("parcel interception requested"),
+    "intercepted": _("parcel intercepted"),
+    "interception_failed": _("parcel interception failed"),
+    "interception_returned": _("intercepted parcel returned"),
+    "interception_return_failed": _("return of intercepted parcel failed"),
 }
 
 

@@ -170,6 +170,19 @@ CELERY_BEAT_SCHEDULE = {
     "payout_top_ups_expire": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payout_top_ups_expire",)},
     # Idempotency keys are kept 7 days, then purged.
     "idempotency_keys_purge": {"task": "core.tasks.run_sweep_task", "schedule": 3600.0, "args": ("idempotency_keys_purge",)},
+    # --- logistics (parcel interception, SPEC §8) ---
+    # Submit requested interceptions to the courier and apply its results (INT-07); every minute.
+    "interception_results": {
+        "task": "core.tasks.run_sweep_task",
+        "schedule": 60.0,
+        "args": ("interception_results",),
+    },
+    # Ask the courier whether intercepted parcels are back (sandbox: `returned` after 3 days); every 10 min.
+    "interception_returns": {
+        "task": "core.tasks.run_sweep_task",
+        "schedule": 600.0,
+        "args": ("interception_returns",),
+    },
 }
 
 LOGGING = {
