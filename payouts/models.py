@@ -134,7 +134,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.order_id} {self.amount}"
+        return f"#{self.pk} {self.order.order_no} {self.amount}"
 
     @property
     def deadline(self):
@@ -269,7 +269,7 @@ class PayoutRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.order_id} {self.amount}"
+        return f"#{self.pk} {self.order.order_no} {self.amount}"
 
 
 class Notification(models.Model):

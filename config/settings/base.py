@@ -196,6 +196,8 @@ LOGGING = {
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
+# Parcel interception: the couriers' signed result callbacks (logistics.adapters).
+COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 
 ADMIN_SITE_HEADER = _("After-sales back office")
 ADMIN_INDEX_TITLE = _("Workbench")
