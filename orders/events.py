@@ -10,6 +10,11 @@ from .models import Order, OrderEvent
 EVENT_LABELS = {
     "synced": _("created by platform sync"),
     "sync_updated": _("updated by platform sync"),
+    # aftersales (ASE-R01, ASE-R04)
+    "aftersales_entry_opened": _("after-sales entry opened"),
+    "aftersales_entry_closed": _("after-sales entry closed"),
+    "aftersales_entry_requested": _("buyer asked to re-open the after-sales entry"),
+    "overdue_ticket_created": _("overdue after-sales ticket filed"),
 }
 
 
