@@ -50,7 +50,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.APPROVED: frozenset({TicketStatus.REFUNDED, TicketStatus.WITHDRAWN, TicketStatus.REJECTED}),
     # awaiting_shipment → awaiting_shipment: the shipment deadline passed and the intervention window opened.
     TicketStatus.AWAITING_SHIPMENT: frozenset({
-        TicketStatus.AWAITING_SHIPMENT, TicketStatus.SHIPPED, TicketStatus.REFUNDED, TicketStatus.IN_INTERVENTION, TicketStatus.PENDING_MERCHANT,
+        TicketStatus.AWAITING_SHIPMENT, TicketStatus.SHIPPED, TicketStatus.REFUNDED, TicketStatus.IN_INTERVENTION,
+        TicketStatus.PENDING_MERCHANT,
         TicketStatus.WITHDRAWN, TicketStatus.CLOSED,
     }),
     TicketStatus.SHIPPED: frozenset({TicketStatus.COMPLETED}),
