@@ -12,9 +12,16 @@ from accounts.selectors import ledger_drifts
 from accounts.services import ledger_post
 from aftersales.models import AftersalesEntry, BuyerNotification, EntryRequest, Ticket, TicketStatus
 from aftersales.selectors import entry_eligibility
-from aftersales.services import entry_close_due, entry_open, entry_request, ticket_approve, ticket_create, ticket_reject, ticket_withdraw
+from aftersales.services import (
+    entry_close_due,
+    entry_open,
+    entry_request,
+    ticket_approve,
+    ticket_create,
+    ticket_reject,
+    ticket_withdraw,
+)
 from orders.models import Order, OrderEvent
-
 from tests.aftersales.helpers import NOW, funds, order, refused, user
 
 pytestmark = pytest.mark.django_db
