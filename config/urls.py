@@ -13,6 +13,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     path("", include("accounts.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("aftersales.api.urls")),
 ]
 
 urlpatterns = [
