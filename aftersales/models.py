@@ -321,3 +321,13 @@ class ShippedTrackingNumber(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_no
+
+
+class ArbitrationCase(Ticket):
+    """The platform staff's queue (平台仲裁队列): tickets in arbitration or intervention (RS-09). A proxy of
+    Ticket, so the queue has its own admin page and permissions."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("arbitration case")
+        verbose_name_plural = _("platform arbitration queue")

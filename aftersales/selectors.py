@@ -80,8 +80,8 @@ def entry_pending_request_get(*, order: Order) -> EntryRequest | None:
 
 DEADLINE_VERBS = {
     DeadlineAction.AUTO_APPROVE: _("approved automatically"),
-    DeadlineAction.SHIP_DEADLINE: _("shipment overdue"),
-    DeadlineAction.CLOSE_WINDOW: _("closed"),
+    DeadlineAction.SHIP_DEADLINE: _("shipment due"),
+    DeadlineAction.CLOSE_WINDOW: _("closes automatically"),
 }
 
 
