@@ -47,12 +47,15 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         TicketStatus.REFUNDED, TicketStatus.WITHDRAWN, TicketStatus.PENDING_MERCHANT,
     }),
     # return_refund: approved = the buyer sends the goods back; the merchant's second approval refunds.
-    TicketStatus.APPROVED: frozenset({TicketStatus.REFUNDED, TicketStatus.WITHDRAWN, TicketStatus.REJECTED}),
+    # → in_arbitration from approved / awaiting_shipment / in_intervention: a refund failed on the buyer's account
+    # and waits for the platform's advance payment (ASE-R03).
+    TicketStatus.APPROVED: frozenset({
+        TicketStatus.REFUNDED, TicketStatus.WITHDRAWN, TicketStatus.REJECTED, TicketStatus.IN_ARBITRATION,
+    }),
     # awaiting_shipment → awaiting_shipment: the shipment deadline passed and the intervention window opened.
     TicketStatus.AWAITING_SHIPMENT: frozenset({
         TicketStatus.AWAITING_SHIPMENT, TicketStatus.SHIPPED, TicketStatus.REFUNDED, TicketStatus.IN_INTERVENTION,
-        TicketStatus.PENDING_MERCHANT,
-        TicketStatus.WITHDRAWN, TicketStatus.CLOSED,
+        TicketStatus.PENDING_MERCHANT, TicketStatus.WITHDRAWN, TicketStatus.CLOSED, TicketStatus.IN_ARBITRATION,
     }),
     TicketStatus.SHIPPED: frozenset({TicketStatus.COMPLETED}),
     TicketStatus.REJECTED: frozenset({
@@ -60,7 +63,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     }),
     TicketStatus.IN_ARBITRATION: frozenset({TicketStatus.REFUNDED, TicketStatus.CLOSED}),
     TicketStatus.IN_INTERVENTION: frozenset({
-        TicketStatus.AWAITING_SHIPMENT, TicketStatus.REFUNDED, TicketStatus.CLOSED,
+        TicketStatus.AWAITING_SHIPMENT, TicketStatus.REFUNDED, TicketStatus.CLOSED, TicketStatus.IN_ARBITRATION,
     }),
     TicketStatus.REFUNDED: frozenset(),
     TicketStatus.COMPLETED: frozenset(),

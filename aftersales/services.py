@@ -314,7 +314,7 @@ def ticket_approve(*, ticket: Ticket, actor: User | None, version: int | None = 
         if TicketStatus.REFUNDED not in ALLOWED_TRANSITIONS[ticket.status]:
             raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
         ticket_event_add(ticket=ticket, type=event, actor=actor)
-        return ticket_refund(ticket=ticket, actor=actor, cause="merchant_approved")
+        return _refund_in_full(ticket=ticket, actor=actor, cause="merchant_approved")
     if ticket.status != TicketStatus.PENDING_MERCHANT:
         raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     if ticket.type == TicketType.RETURN_REFUND:
@@ -479,13 +479,26 @@ def ticket_arbitrate(*, ticket: Ticket, actor: User, outcome: str, note: str = "
         return _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="arbitrated", actor=actor,
                            deadline=deadline if action else None, deadline_action=action,
                            outcome=outcome, note=note, kind=kind, remedy=remedy)
+    failed = ticket.events.filter(type="refund_failed").exists() and ticket.status == TicketStatus.IN_ARBITRATION
     ticket_event_add(ticket=ticket, type="arbitrated", actor=actor, outcome=outcome, note=note, kind=kind,
                      remedy="refund")
-    return _refund_in_full(ticket=ticket, actor=actor, cause=kind)
+    # ASE-R03: after a refund failed on the buyer's account, the platform pays in advance (先行赔付) by another
+    # channel; the merchant still bears it through the ledger.
+    return _refund_in_full(ticket=ticket, actor=actor, cause="platform_advance_payment" if failed else kind,
+                           escalate=False)
 
 
-def _refund_in_full(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
-    """RS-06, RS-09: a reship refunded "in full" gets what is still refundable on the order."""
+def _refund_in_full(*, ticket: Ticket, actor: User | None, cause: str, escalate: bool = True) -> Ticket:
+    """Refund the ticket through the ledger (ticket_refund). A ticket without an amount (a reship refunded "in
+    full", RS-06, RS-09) gets what is still refundable on the order.
+
+    ASE-R03: when the original-route refund fails because of the buyer's account (the sandbox wallet
+    `invalid_account`), no money moves: the ticket shows the reason and goes to the platform staff's queue,
+    whose decision for the buyer is the platform's advance payment (escalate=False).
+    """
+    if escalate and ticket.buyer.sandbox_wallet == User.Wallet.INVALID_ACCOUNT:
+        return _transition(ticket=ticket, to=TicketStatus.IN_ARBITRATION, event="refund_failed", actor=None,
+                           deadline=None, failure_reason="buyer_account_invalid", cause=cause)
     if ticket.amount is None:
         refundable = _refundable(ticket.order)
         if refundable <= 0:

@@ -282,3 +282,25 @@ def test_ase_r01_two_entry_clocks_at_once_close_each_entry_once(demo):
     assert sum(results) == 3
     assert OrderEvent.objects.filter(type="aftersales_entry_closed").count() == 3
     assert ShopAccount.objects.count() == 2
+
+
+def test_ase_r03_a_refund_failing_on_the_buyers_account_goes_to_platform_staff_for_advance_payment(demo, clock):
+    """ASE-R03: the refund fails on the buyer's account: the reason shows, no money moves, and the ticket waits
+    in the platform staff's queue; their decision for the buyer is the advance payment, borne by the merchant."""
+    from aftersales.services import ticket_arbitrate
+
+    Order.objects.filter(order_no="DY1028").update(status="completed",
+                                                   confirmed_receipt_at=NOW - dt.timedelta(days=10))
+    entry_open(order=order("DY1028"), actor=user("dy_admin"))
+    ticket = ticket_create(order=order("DY1028"), buyer=user("buyer_invalid"), type="refund_only", reason="x",
+                           amount=Decimal("40.00"))
+    entries, before = LedgerEntry.objects.count(), funds()
+    ticket = ticket_approve(ticket=ticket, actor=user("dy_admin"))
+    assert ticket.status == TicketStatus.IN_ARBITRATION
+    assert ticket.events.get(type="refund_failed").params["failure_reason"] == "buyer_account_invalid"
+    assert LedgerEntry.objects.count() == entries and funds() == before
+    ticket = ticket_arbitrate(ticket=ticket, actor=user("ops1"), outcome="buyer", note="先行赔付")
+    assert ticket.status == TicketStatus.REFUNDED
+    assert ticket.events.get(type="refunded").params["cause"] == "platform_advance_payment"
+    assert funds()[0] == before[0] - Decimal("40.00")
+    assert ledger_drifts() == []
