@@ -45,6 +45,9 @@ class AftersalesError:
     TICKET_ALREADY_OPEN = ErrorCode(
         "ticket_already_open", "该订单已有处理中的售后单", "The order already has an after-sales ticket in progress.",
         status=409)
+    ORDER_STATUS_NOT_ALLOWED = ErrorCode(
+        "order_status_not_allowed", "该订单状态不支持申请此类售后",
+        "The order's status does not allow this kind of after-sales application.")
     ORDER_NOT_REFUNDABLE = ErrorCode(
         "order_fully_refunded", "该订单已全额退款", "The order is already refunded in full.")
     AMOUNT_EXCEEDS_REFUNDABLE = ErrorCode(

@@ -144,8 +144,9 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
             raise ApplicationError(check.error)
     if entry_open_get(order=order, at=at):
         raise ApplicationError(AftersalesError.ENTRY_ALREADY_OPEN)
-    # An entry whose closes_at passed but whose clock has not run yet is closed here, in the same order lock.
-    for stale in AftersalesEntry.objects.filter(order=order, status=AftersalesEntry.Status.OPEN):
+    # An entry whose closes_at passed but whose clock has not run yet is closed here, in the same order lock;
+    # locked, so an entry the clock is closing right now is seen closed and logged once.
+    for stale in AftersalesEntry.objects.select_for_update().filter(order=order, status=AftersalesEntry.Status.OPEN):
         _entry_close(entry=stale, at=at)
     entry = AftersalesEntry.objects.create(
         order=order, opened_by=actor, opened_at=at,
@@ -263,8 +264,9 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
         entry = entry_open_get(order=order, at=at)
         if entry is None:
             raise ApplicationError(AftersalesError.PERIOD_OVER)
-    if type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE) and order.status not in SHIPPED_ORDER_STATUSES:
-        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    if order.status == Order.Status.CLOSED or (
+            type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE) and order.status not in SHIPPED_ORDER_STATUSES):
+        raise ApplicationError(AftersalesError.ORDER_STATUS_NOT_ALLOWED)
     if entry is None:
         counted = Ticket.objects.filter(order=order, via_reopened_entry=False).count()
         if counted >= profile.applications_per_order:
@@ -272,7 +274,9 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
                                    params={"limit": profile.applications_per_order})
     if type in REFUND_TYPES:
         refundable = _refundable(order)
-        if amount is None or amount > refundable:
+        if amount is None or amount <= 0 or money(amount) != amount:
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {"amount": ["a positive amount, two decimals"]}})
+        if amount > refundable:
             raise ApplicationError(AftersalesError.AMOUNT_EXCEEDS_REFUNDABLE, params={"refundable": refundable})
     else:
         amount = None
@@ -420,6 +424,8 @@ def ticket_modify(*, ticket: Ticket, actor: User, reason: str | None = None, amo
             raise ApplicationError(CommonError.INVALID)
         ticket.reason = reason
     if amount is not None and ticket.type in REFUND_TYPES:
+        if amount <= 0 or money(amount) != amount:
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {"amount": ["a positive amount, two decimals"]}})
         refundable = _refundable(ticket.order)
         if amount > refundable:
             raise ApplicationError(AftersalesError.AMOUNT_EXCEEDS_REFUNDABLE, params={"refundable": refundable})

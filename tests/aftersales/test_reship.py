@@ -437,3 +437,22 @@ def test_rs07_two_window_close_sweeps_at_once_close_once(demo):
         results = run_twice_at_once(reship_window_close_sweep)
     assert sum(results) == 2
     assert TicketEvent.objects.filter(type="closed").count() == 2
+
+
+@pytest.mark.parametrize("order_no, type", [("DY1009", "refund_only"), ("DY1002", "return_refund"),
+                                            ("DY1002", "exchange")])
+def test_ase_r06_closed_orders_and_unshipped_returns_are_refused(demo, clock, order_no, type):
+    """ASE-R06 (the normal flow): no ticket on a closed order; no return or exchange before shipment."""
+    refused("order_status_not_allowed", ticket_create, order=order(order_no), buyer=user("buyer_ok"), type=type,
+            reason="x", amount=Decimal("1.00"))
+    assert not Ticket.objects.exists()
+
+
+def test_ase_r02_refund_amount_is_positive_and_within_what_is_refundable(demo, clock):
+    """ASE-R02 (applying): the amount is positive with two decimals and at most the refundable amount."""
+    for amount in (Decimal("0"), Decimal("-1.00"), Decimal("1.001")):
+        refused("invalid", ticket_create, order=order("DY1022"), buyer=user("buyer_ok"), type="refund_only",
+                reason="x", amount=amount)
+    refused("ticket_amount_exceeds_refundable", ticket_create, order=order("DY1022"), buyer=user("buyer_ok"),
+            type="refund_only", reason="x", amount=order("DY1022").paid_amount + Decimal("0.01"))
+    assert not Ticket.objects.exists()
