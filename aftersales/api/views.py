@@ -39,6 +39,7 @@ from ..services import (
     ticket_ship,
     ticket_withdraw,
 )
+from .idempotency import idempotent
 
 
 class IsBuyer(BasePermission):
@@ -67,6 +68,9 @@ class IsTicketReader(BasePermission):
 
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="≤ 255 chars: the same key and body replay the first response and move no money twice.")
 
 
 class EventSerializer(serializers.Serializer):
@@ -266,7 +270,8 @@ class TicketApproveApi(TicketScopedMixin, APIView):
 
     permission_classes = [IsShopMember]
 
-    @extend_schema(request=VersionSerializer, responses=TicketOutputSerializer)
+    @extend_schema(request=VersionSerializer, responses=TicketOutputSerializer, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, pk: int):
         data = VersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -392,7 +397,9 @@ class ArbitrationDecideApi(TicketScopedMixin, APIView):
         note = serializers.CharField(max_length=500, required=False, allow_blank=True)
         remedy = serializers.ChoiceField(choices=["reship", "refund"], required=False)
 
-    @extend_schema(request=ArbitrationDecideInputSerializer, responses=TicketOutputSerializer)
+    @extend_schema(request=ArbitrationDecideInputSerializer, responses=TicketOutputSerializer,
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, pk: int):
         data = self.ArbitrationDecideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
