@@ -456,3 +456,65 @@ def test_ase_r02_refund_amount_is_positive_and_within_what_is_refundable(demo, c
     refused("ticket_amount_exceeds_refundable", ticket_create, order=order("DY1022"), buyer=user("buyer_ok"),
             type="refund_only", reason="x", amount=order("DY1022").paid_amount + Decimal("0.01"))
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ase_r03_two_approvals_of_one_refund_at_once_refund_once(demo):
+    """ASE-R03 under concurrency: two operators approving the same refund at the same moment move the money once;
+    the other gets a 409 and changes nothing."""
+    from core.errors import ApplicationError
+
+    with time_machine.travel(NOW, tick=False):
+        ticket = ticket_create(order=order("DY1022"), buyer=user("buyer_ok"), type="refund_only", reason="x",
+                               amount=Decimal("30.00"))
+        before = funds()
+
+        def approve(username):
+            def run():
+                try:
+                    return ticket_approve(ticket=ticket, actor=user(username), version=1).status
+                except ApplicationError as error:
+                    return error.code
+            return run
+
+        results: list = []
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=_in_thread, args=(approve(u), results, barrier))
+                   for u in ("dy_cs1", "dy_cs2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes = sorted(results)
+    assert outcomes == ["refunded", "ticket_version_stale"]
+    assert LedgerEntry.objects.filter(ref_type="ticket", ref_id=str(ticket.pk)).count() == 1
+    assert funds()[0] == before[0] - Decimal("30.00")
+    assert ledger_drifts() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rs04_one_tracking_number_uploaded_for_two_orders_at_once_is_accepted_once(demo):
+    """RS-04 under concurrency: the same number shipped on two orders at the same moment serves one of them."""
+    from core.errors import ApplicationError
+
+    with time_machine.travel(NOW, tick=False):
+        tickets = [approved(no) for no in ("DY1022", "DY1023")]
+
+        def ship(ticket):
+            def run():
+                try:
+                    return ticket_ship(ticket=ticket, actor=user("dy_cs1"), courier="yto",
+                                       tracking_no="YT8800000000077").status
+                except ApplicationError as error:
+                    return error.code
+            return run
+
+        results: list = []
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=_in_thread, args=(ship(t), results, barrier)) for t in tickets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(results) == ["shipped", "tracking_no_used"]
+    assert Ticket.objects.filter(tracking_no="YT8800000000077").count() == 1
