@@ -16,3 +16,12 @@ def clock():
                 traveller.shift(dt.timedelta(**delta))
 
         yield Clock()
+
+
+@pytest.fixture(autouse=True)
+def ledger_never_drifts(db):
+    """Every after-sales test ends with the shop ledger equal to its cached balances (SPEC §2)."""
+    from accounts.selectors import ledger_drifts
+
+    yield
+    assert ledger_drifts() == []
