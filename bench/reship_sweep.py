@@ -6,7 +6,10 @@ pending reship tickets over the demo orders of both shops (INSERT … SELECT gen
 sweep once and prints the time, rows per second, the batches and the SQL statements per batch, and checks
 that every ticket moved once with one `auto_approved` timeline row.
 
-    .venv/bin/python bench/reship_sweep.py [--rows 1000000] [--batch 5000]
+    .venv/bin/python bench/reship_sweep.py [--rows 1000000] [--batch 5000] [--pgbench]
+
+With --pgbench, pgbench TPC-B (8 clients, 15 s, database `bench_pgbench_reship`) runs just before and just after
+the sweep, so the figure can be read against the machine's speed of the moment (PERFORMANCE.md).
 
 Not part of the test suite. Figures drift with the machine (±40 %, PERFORMANCE.md).
 """
@@ -65,6 +68,26 @@ def populate(rows: int) -> float:
     return time.perf_counter() - started
 
 
+def pgbench_tps() -> float:
+    import re
+    import subprocess
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    conn = ["-h", db["HOST"], "-p", str(db["PORT"] or 5432), "-U", db["USER"]]
+    exists = subprocess.run(["psql", *conn, "-d", "postgres", "-tAc",
+                             "SELECT 1 FROM pg_database WHERE datname = 'bench_pgbench_reship'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", *conn, "bench_pgbench_reship"], check=True)
+        subprocess.run(["pgbench", *conn, "-i", "-s", "10", "-q", "bench_pgbench_reship"], check=True,
+                       capture_output=True)
+    out = subprocess.run(["pgbench", *conn, "-c", "8", "-j", "2", "-T", "15", "bench_pgbench_reship"],
+                         capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1))
+
+
 def sweep(batch: int) -> tuple[int, float, int, int]:
     from django.db import connection
 
@@ -89,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--pgbench", action="store_true", help="pgbench TPC-B before and after, for the ratio")
     args = parser.parse_args()
 
     import django
@@ -99,7 +123,9 @@ def main() -> None:
 
     print(f"inserting {args.rows:,} due reship tickets …", flush=True)
     print(f"  inserted in {populate(args.rows):.1f} s", flush=True)
+    before = pgbench_tps() if args.pgbench else None
     moved, elapsed, batches, statements = sweep(args.batch)
+    after = pgbench_tps() if args.pgbench else None
     approved = Ticket.objects.filter(status="awaiting_shipment", deadline_action="ship_deadline", version=2).count()
     events = TicketEvent.objects.filter(type="auto_approved").count()
     left = Ticket.objects.filter(status="pending_merchant").count()
@@ -108,6 +134,10 @@ def main() -> None:
     print(f"  check: {approved:,} awaiting shipment at version 2, {events:,} auto_approved events, {left} left pending")
     ok = moved == approved == events == args.rows and left == 0
     print("  invariants:", "OK" if ok else "FAILED")
+    if before is not None:
+        tps = (before + after) / 2
+        print(f"  pgbench TPC-B (8 clients): {before:,.0f} tps before, {after:,.0f} after; "
+              f"sweep rows/s ÷ TPS = {moved / elapsed / tps:.1f}")
     sys.exit(0 if ok else 1)
 
 
