@@ -518,3 +518,21 @@ def test_rs04_one_tracking_number_uploaded_for_two_orders_at_once_is_accepted_on
             t.join()
     assert sorted(results) == ["shipped", "tracking_no_used"]
     assert Ticket.objects.filter(tracking_no="YT8800000000077").count() == 1
+
+
+def test_rs03_the_embedded_sqlite_path_moves_tickets_like_the_set_based_sweep(demo, clock, monkeypatch):
+    """RS-03: the per-row fallback (SQLite, bin/run) gives the same status, version, deadline and event."""
+    from django.db import connections
+
+    ticket = reship()
+    clock.shift(hours=48)
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert ticket_auto_approve_due(batch=10) == 1
+    assert not any("make_interval" in q["sql"] for q in queries.captured_queries)  # the ORM path ran
+    ticket = fresh(ticket)
+    assert ticket.status == TicketStatus.AWAITING_SHIPMENT and ticket.version == 2
+    assert ticket.deadline == NOW + dt.timedelta(hours=96) and ticket.deadline_action == "ship_deadline"
+    assert [e.type for e in ticket.events.all()] == ["created", "auto_approved"]
