@@ -38,6 +38,7 @@ from .selectors import (
     entry_open_get,
     entry_pending_request_get,
     ticket_countdown,
+    ticket_event_label,
     ticket_evidence_pack,
 )
 from .services import entry_open, ticket_approve, ticket_arbitrate, ticket_reject, ticket_ship
@@ -71,10 +72,14 @@ class QuickFilter(admin.SimpleListFilter):
 
 class TicketEventInline(BackOfficeInline):
     model = TicketEvent
-    fields = ("at", "type", "actor", "params")
+    fields = ("at", "what", "actor", "params")
     readonly_fields = fields
     ordering = ("at", "id")
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("operation"))
+    def what(self, obj):
+        return ticket_event_label(obj.type)
 
 
 class RejectForm(forms.Form):
