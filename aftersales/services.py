@@ -300,18 +300,17 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
 
 
 @transaction.atomic
-def ticket_approve(*, ticket: Ticket, actor: User | None, version: int | None = None, auto: bool = False) -> Ticket:
-    """The merchant approves (or the answer clock approves, RS-03).
+def ticket_approve(*, ticket: Ticket, actor: User, version: int | None = None) -> Ticket:
+    """The merchant approves (the answer clock's approval is the set-based `ticket_auto_approve_due`, RS-03).
 
     refund_only → refunded at once through the ledger (ASE-R03 waterfall); return_refund → approved (the buyer
     returns the goods), and a second approval refunds; reship / exchange → awaiting shipment, with the
     48-hour shipment clock for a reship (RS-04).
     """
     ticket = ticket_lock(ticket_id=ticket.pk)
-    if not auto:
-        _check_merchant(ticket, actor)
+    _check_merchant(ticket, actor)
     _check_version(ticket, version)
-    event = "auto_approved" if auto else "approved"
+    event = "approved"
     profile = ticket.shop.profile
     if ticket.type == TicketType.REFUND_ONLY or (
             ticket.type == TicketType.RETURN_REFUND and ticket.status == TicketStatus.APPROVED):
