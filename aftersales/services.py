@@ -37,7 +37,9 @@ def ticket_lock(*, ticket_id: int) -> Ticket:
     """Lock the ticket's order, then the ticket (the fixed lock order), and return the fresh ticket."""
     order_id = Ticket.objects.values_list("order_id", flat=True).get(pk=ticket_id)
     Order.objects.select_for_update().only("pk").get(pk=order_id)
-    return Ticket.objects.select_for_update().select_related("order", "shop").get(pk=ticket_id)
+    # OF self: the joined order is already locked, and the shop row must not be (that would serialise every
+    # ticket of a shop).
+    return Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop").get(pk=ticket_id)
 
 
 def ticket_event_add(*, ticket: Ticket, type: str, actor: User | None = None, **params) -> TicketEvent:
@@ -110,7 +112,9 @@ def _check_buyer(ticket: Ticket, actor: User) -> None:
 
 
 def _order_lock(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("shop__profile", "category", "buyer").get(pk=order_id)
+    # OF self: lock the order only, not its shop, profile, category or buyer rows.
+    return (Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "category", "buyer")
+            .get(pk=order_id))
 
 
 def notify_buyer(*, order: Order, kind: str, title: str, body: str, ticket: Ticket | None = None) -> None:
@@ -529,7 +533,8 @@ def ticket_ship_deadline_reach(*, ticket_id: int) -> bool:
         order_id = Ticket.objects.filter(pk=ticket_id).values_list("order_id", flat=True).first()
         if order_id is None or not Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).exists():
             return False
-        ticket = Ticket.objects.select_for_update().select_related("order", "shop__profile").get(pk=ticket_id)
+        ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop__profile")
+                  .get(pk=ticket_id))
         at = now()
         if (ticket.status != TicketStatus.AWAITING_SHIPMENT or ticket.deadline_action != DeadlineAction.SHIP_DEADLINE
                 or ticket.deadline is None or ticket.deadline > at):

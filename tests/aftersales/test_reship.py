@@ -536,3 +536,37 @@ def test_rs03_the_embedded_sqlite_path_moves_tickets_like_the_set_based_sweep(de
     assert ticket.status == TicketStatus.AWAITING_SHIPMENT and ticket.version == 2
     assert ticket.deadline == NOW + dt.timedelta(hours=96) and ticket.deadline_action == "ship_deadline"
     assert [e.type for e in ticket.events.all()] == ["created", "auto_approved"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rs03_tickets_of_one_shop_are_decided_in_parallel(demo):
+    """RS-03 (answering in time): locking a ticket locks its order and itself, never the shop row, so one
+    operator's decision does not hold up another's on another order of the same shop."""
+    from django.db import transaction
+
+    from aftersales.services import ticket_lock
+
+    with time_machine.travel(NOW, tick=False):
+        first, second = reship("DY1022"), reship("DY1023")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_first():
+        try:
+            with transaction.atomic():
+                ticket_lock(ticket_id=first.pk)
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_first)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            assert ticket_lock(ticket_id=second.pk).pk == second.pk
+    finally:
+        release.set()
+        thread.join()
