@@ -26,6 +26,7 @@ from .models import (
     BuyerNotification,
     EntryRequest,
     ReshipPenalty,
+    ReshipReason,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -114,13 +115,14 @@ class TicketAdmin(BackOfficeAdmin):
 
     view_roles = SHOP_AND_PLATFORM
     change_form_template = "admin/aftersales/ticket/change_form.html"
-    list_display = ("id", "order", "type", "status", "label_display", "reason", "amount", "countdown", "created_at")
+    list_display = ("id", "order", "type", "status", "label_display", "reason_display", "amount", "countdown",
+                    "created_at")
     list_filter = (QuickFilter, "type", "status", "via_reopened_entry")
     list_select_related = ("order",)
     search_fields = ("=order__order_no", "=tracking_no")
     search_help_text = _("Order number or tracking number")
     inlines = [TicketEventInline]
-    fields = ("order", "shop", "buyer_name", "type", "reason", "amount", "status", "label_display", "version",
+    fields = ("order", "shop", "buyer_name", "type", "reason_display", "amount", "status", "label_display", "version",
               "countdown", "intervention_until", "courier", "tracking_no", "shipped_at", "entry", "created_at",
               "updated_at")
     readonly_fields = fields
@@ -128,6 +130,13 @@ class TicketAdmin(BackOfficeAdmin):
     @admin.display(description=_("labels"))
     def label_display(self, obj):
         return _("overdue after-sales") if obj.via_reopened_entry else "-"
+
+    @admin.display(description=_("reason"))
+    def reason_display(self, obj):
+        # RS-02: a reship's reason is a code; show its label.
+        if obj.type == TicketType.RESHIP and obj.reason in ReshipReason.values:
+            return ReshipReason(obj.reason).label
+        return obj.reason
 
     @admin.display(description=_("next clock"))
     def countdown(self, obj):
