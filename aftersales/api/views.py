@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.permissions import IsShopMember
+from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.views import TenantScopedMixin
 from logistics.couriers import COURIER_CHOICES
 from orders.models import Order
@@ -163,10 +163,12 @@ class EligibilityOutputSerializer(serializers.Serializer):
 
 
 class AftersalesEntryApi(TenantScopedMixin, APIView):
-    """GET: the eligibility of the order, rule by rule (ASE-E01..E06), the open entry and the buyer's pending
-    request. POST: the merchant's confirmation — opens the entry for 5 days (ASE-R01)."""
+    """GET (shop, or the order's buyer): the eligibility of the order, rule by rule (ASE-E01..E06), the open
+    entry and the buyer's pending request. POST (shop): the merchant's confirmation — opens the entry for 5 days
+    (ASE-R01)."""
 
-    permission_classes = [IsShopMember]
+    def get_permissions(self):
+        return [IsShopMember()] if self.request.method == "POST" else [IsShopMemberOrBuyer()]
 
     def _order(self, order_no: str) -> Order:
         return get_object_or_404(self.scoped(Order.objects.select_related("shop__profile")), order_no=order_no)

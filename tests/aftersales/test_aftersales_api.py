@@ -48,6 +48,8 @@ def test_ase_r01_another_shops_order_answers_404_and_buyers_cannot_open(demo, cl
     assert api("tok-pdd_admin").post(f"{BASE}orders/DY1016/aftersales-entry/").status_code == 404
     assert api("tok-pdd_admin").get(f"{BASE}orders/DY1016/aftersales-entry/").status_code == 404
     assert api("tok-buyer_ok").post(f"{BASE}orders/DY1016/aftersales-entry/").status_code == 403
+    assert api("tok-buyer_ok").get(f"{BASE}orders/DY1016/aftersales-entry/").json()["entry"] is None
+    assert api("tok-buyer_ok2").get(f"{BASE}orders/DY1016/aftersales-entry/").status_code == 404
     assert not AftersalesEntry.objects.exists()
 
 
