@@ -266,13 +266,15 @@ class ArbitrationCaseAdmin(BackOfficeAdmin):
 
     view_roles = PLATFORM
     change_form_template = "admin/aftersales/arbitrationcase/change_form.html"
-    list_display = ("id", "order", "shop", "type", "reason", "status", "updated_at")
+    list_display = ("id", "order", "shop", "type", "reason_display", "status", "updated_at")
     list_filter = ("status", "type")
     list_select_related = ("order", "shop")
     ordering = ("updated_at", "id")
     inlines = [TicketEventInline]
     fields = ("order", "shop", "type", "reason", "amount", "status", "version", "tracking_no", "created_at")
     readonly_fields = fields
+
+    reason_display = TicketAdmin.reason_display
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status__in=ARBITRATION_STATUSES)
