@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("orders.api.urls")),
     path("", include("payouts.api.urls")),
     path("", include("logistics.api.urls")),
+    path("", include("aftersales.api.urls")),
 ]
 
 urlpatterns = [

@@ -24,6 +24,11 @@ EVENT_LABELS = {
     "interception_failed": _("parcel interception failed"),
     "interception_returned": _("intercepted parcel returned"),
     "interception_return_failed": _("return of intercepted parcel failed"),
+    # aftersales (ASE-R01, ASE-R04)
+    "aftersales_entry_opened": _("after-sales entry opened"),
+    "aftersales_entry_closed": _("after-sales entry closed"),
+    "aftersales_entry_requested": _("buyer asked to re-open the after-sales entry"),
+    "overdue_ticket_created": _("overdue after-sales ticket filed"),
 }
 
 

@@ -183,6 +183,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "args": ("interception_returns",),
     },
+    # --- aftersales (SPEC §8) ---
+    # RS-03: reship requests unanswered for 48 h are approved automatically (set-based batches).
+    "reship_auto_approve": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_auto_approve",)},
+    # RS-04..RS-06: missed reship shipment deadlines: penalty, 3.00 coupon, not_received refunded.
+    "reship_ship_deadline": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_ship_deadline",)},
+    # RS-07: intervention windows left unused for 48 h close their tickets.
+    "reship_window_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("reship_window_close",)},
+    # ASE-R01: re-opened after-sales entries close 5 days after opening.
+    "aftersales_entry_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0,
+                               "args": ("aftersales_entry_close",)},
 }
 
 LOGGING = {
