@@ -18,6 +18,7 @@ from core.admin import PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeI
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
 from logistics.couriers import COURIER_CHOICES
+from logistics.selectors import interception_available
 from orders.models import Order
 
 from .models import (
@@ -169,6 +170,9 @@ class TicketAdmin(BackOfficeAdmin):
             "decide_url": reverse("admin:aftersales_ticket_decide", args=[ticket.pk]),
             "evidence_url": reverse("admin:aftersales_ticket_evidence", args=[ticket.pk]),
             "open_entry_url": reverse("admin:aftersales_open_entry", args=[ticket.order.order_no]),
+            # INT-01: 快递拦截 only while the ticket can still intercept a parcel in transit.
+            "intercept_url": reverse("admin:logistics_intercept", args=[ticket.pk])
+            if _is_shop_member(request) and interception_available(ticket=ticket) else None,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -80,10 +80,3 @@ class AftersalesError:
         "ticket_not_in_arbitration", "该售后单不在平台仲裁或介入中",
         "The ticket is not in platform arbitration or intervention.", rule="RS-09", status=409)
 
-    # API.md Conventions: Idempotency-Key on money-moving POSTs.
-    IDEMPOTENCY_KEY_REUSED = ErrorCode(
-        "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used with a different request.",
-        status=409)
-    IDEMPOTENCY_KEY_IN_USE = ErrorCode(
-        "idempotency_key_in_use", "使用该幂等键的请求仍在处理中", "A request with this Idempotency-Key is still running.",
-        status=409)

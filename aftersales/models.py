@@ -341,28 +341,3 @@ class ArbitrationCase(Ticket):
         proxy = True
         verbose_name = _("arbitration case")
         verbose_name_plural = _("platform arbitration queue")
-
-
-class IdempotencyRecord(models.Model):
-    """An `Idempotency-Key` of a money-moving POST (API.md Conventions): the first response, replayed for the same
-    key and body, so a retried approval or decision never refunds twice. Unique per (user, key)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name=_("user"))
-    key = models.CharField(_("idempotency key"), max_length=255)
-    endpoint = models.CharField(_("endpoint"), max_length=255)
-    body_hash = models.CharField(_("request hash"), max_length=64)
-    status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
-    response = models.JSONField(_("response"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"))
-
-    tenant_shop_path = "user__shop"
-    tenant_buyer_path = "user"
-
-    class Meta:
-        verbose_name = _("idempotency key")
-        verbose_name_plural = _("idempotency keys")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
-
-    def __str__(self) -> str:
-        return self.key

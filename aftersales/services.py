@@ -297,6 +297,11 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
     if entry is not None:
         OrderEvent.objects.create(order=order, type="overdue_ticket_created", actor=buyer, at=at,
                                   params={"ticket": ticket.pk, "entry": entry.pk})
+    # INT-06: where the shop turned on 快递拦截自动退, a refund-only ticket intercepts the order's parcels in
+    # transit at once (logistics imports this module, hence the local import). It never fails the creation.
+    from logistics.services import interception_auto_on_ticket_created
+
+    interception_auto_on_ticket_created(ticket=ticket)
     return ticket
 
 

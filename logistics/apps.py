@@ -7,4 +7,9 @@ class LogisticsConfig(AppConfig):
     verbose_name = _("Parcel interception service")
 
     def ready(self) -> None:
+        from orders.events import VALUE_LABELS
+
         from . import sweeps  # noqa: F401  (registers the clocks)
+        from .models import ReturnOutcome, Settlement
+
+        VALUE_LABELS.update({**dict(Settlement.choices), **dict(ReturnOutcome.choices)})

@@ -10,6 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.views import TenantScopedMixin
 from logistics.couriers import COURIER_CHOICES
@@ -39,7 +40,6 @@ from ..services import (
     ticket_ship,
     ticket_withdraw,
 )
-from .idempotency import idempotent
 
 
 class IsBuyer(BasePermission):

@@ -12,23 +12,6 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
-        migrations.CreateModel(
-            name='IdempotencyRecord',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255, verbose_name='idempotency key')),
-                ('endpoint', models.CharField(max_length=255, verbose_name='endpoint')),
-                ('body_hash', models.CharField(max_length=64, verbose_name='request hash')),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='response status')),
-                ('response', models.JSONField(blank=True, null=True, verbose_name='response')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-            ],
-            options={
-                'verbose_name': 'idempotency key',
-                'verbose_name_plural': 'idempotency keys',
-                'constraints': [models.UniqueConstraint(fields=('user', 'key'), name='idempotency_key_unique_per_user')],
-            },
-        ),
-    ]
+    # The after-sales API uses the project-wide Idempotency-Key of core (core.models.IdempotencyKey); this
+    # migration once created a table of its own and is kept, empty, so the chain stays intact.
+    operations = []

@@ -9,7 +9,6 @@ from aftersales.models import (
     AftersalesEntry,
     BuyerNotification,
     EntryRequest,
-    IdempotencyRecord,
     ReshipPenalty,
     ShippedTrackingNumber,
     Ticket,
@@ -34,6 +33,5 @@ def add_rows(demo) -> None:
                                          kind="entry_opened", title="售后入口已打开", body="-", created_at=now)
         ReshipPenalty.objects.create(ticket=ticket, shop=order.shop, ship_deadline=now, coupon_amount=Decimal("3.00"),
                                      charged_from="balance", created_at=now)
-        IdempotencyRecord.objects.create(user=admin, key=f"k{n}", endpoint="POST /x", body_hash="h", created_at=now)
         ShippedTrackingNumber.objects.create(tracking_no=f"YT990000000000{n}", courier="yto", order=order,
                                              ticket=ticket, created_at=now)

@@ -206,3 +206,16 @@ def test_custom_interception_pages_are_chinese(make_ticket, client, user, run_cl
             text = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", response.content.decode(), flags=re.S)
             shown = {n for n in english if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.I)}
             assert shown == set(), (url, shown)
+
+
+def test_int_01_ticket_page_shows_the_intercept_button_only_when_available(make_ticket, client, user):
+    """INT-01: 快递拦截 on the ticket page for an unfinished refund-only ticket with a parcel in transit."""
+    from django.urls import reverse
+
+    client.force_login(user("dy_cs1"))
+    available = make_ticket("DY1027")
+    html = client.get(reverse("admin:aftersales_ticket_change", args=[available.pk])).content.decode()
+    assert reverse("admin:logistics_intercept", args=[available.pk]) in html and "快递拦截" in html
+    for ticket in (make_ticket("DY1022"), make_ticket("DY1001", type="reship", reason="other")):  # signed; reship
+        html = client.get(reverse("admin:aftersales_ticket_change", args=[ticket.pk])).content.decode()
+        assert reverse("admin:logistics_intercept", args=[ticket.pk]) not in html

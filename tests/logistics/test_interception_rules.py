@@ -238,3 +238,23 @@ def test_int_09_another_shop_cannot_file(return_failed, user):
     assert not Claim.objects.exists()
     assert Parcel.objects.get(pk=return_failed.parcel_id).status == Parcel.Status.LOST
     assert return_failed.status == InterceptionStatus.RETURN_FAILED
+
+
+def test_int_06_a_buyer_filing_a_refund_only_ticket_through_the_api_triggers_the_rule(demo, user, api, run_clocks):
+    """INT-06 end to end: the after-sales ticket creation calls the rule; the interception's success refunds."""
+    enable(user)
+    response = api("tok-buyer_ok").post("/api/v1/tickets/", {"order_no": "DY1027", "type": "refund_only",
+                                                              "reason": "不想要了", "amount": "99.00"}, format="json")
+    assert response.status_code == 201, response.json()
+    ticket_id = response.json()["id"]
+    assert Interception.objects.filter(ticket_id=ticket_id, auto=True).count() == 2
+    run_clocks()
+    assert api("tok-dy_admin").get(f"/api/v1/tickets/{ticket_id}/").json()["status"] == "refunded"
+    assert ledger_drifts() == []
+
+
+def test_int_06_rule_off_a_buyer_ticket_intercepts_nothing(demo, api):
+    response = api("tok-buyer_ok").post("/api/v1/tickets/", {"order_no": "DY1027", "type": "refund_only",
+                                                              "reason": "不想要了", "amount": "99.00"}, format="json")
+    assert response.status_code == 201
+    assert not Interception.objects.exists()

@@ -493,13 +493,13 @@ def test_pages_speak_english_on_request(client, users, orders):
     assert "发起打款" not in text
 
 
-@pytest.mark.urls("tests.payouts.admin_test_urls")
-def test_order_detail_shows_the_open_aftersales_entry_button_once_the_url_exists(client, users, orders):
+def test_order_detail_shows_the_open_aftersales_entry_button(client, users, orders):
+    """ASE-R01: the order page leads to the after-sales entry page (its eligibility and confirmation)."""
     html = signed_in(client, users, "dy_cs1").get(
         reverse("admin:orders_order_change", args=[orders["DY1022"].pk])).content.decode()
-    assert 'data-testid="open-aftersales-entry"' in html and "/admin/open-entry/DY1022/" in html
+    assert 'data-testid="open-aftersales-entry"' in html
+    assert reverse("admin:aftersales_open_entry", args=["DY1022"]) in html
     assert "打开售后入口" in html
-
 
 
 def test_back_to_edit_from_the_confirm_step_keeps_the_values_and_creates_nothing(client, users, orders):

@@ -234,7 +234,7 @@ PATHS = {
     "/api/v1/payout-requests/{request_id}/reject/": {"post"},
     "/api/v1/quotas/{username}/": {"get", "put"},
     "/api/v1/gateway/callback/": {"post"},
-    "/api/v1/notifications/": {"get"},
+    "/api/v1/payout-notifications/": {"get"},
     "/api/v1/shop/balance/": {"get"},
 }
 

@@ -235,8 +235,8 @@ def test_request_and_notification_lists_query_counts_do_not_grow_with_rows(demo,
 
     client = api("tok-dy_admin")
     add(2)
-    few = (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/notifications/"))
+    few = (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/payout-notifications/"))
     add(15)
-    assert (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/notifications/")) == few
+    assert (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/payout-notifications/")) == few
     assert client.get("/api/v1/payout-requests/").json()["count"] == 17
-    assert client.get("/api/v1/notifications/").json()["count"] == 17
+    assert client.get("/api/v1/payout-notifications/").json()["count"] == 17
