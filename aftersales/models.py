@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY, Shop
+from core.models import DomainEvent
 from orders.models import Order
 
 
@@ -142,19 +143,12 @@ class Ticket(models.Model):
         return ["overdue_aftersales"] if self.via_reopened_entry else []
 
 
-class TicketEvent(models.Model):
+class TicketEvent(DomainEvent):
     """The ticket's timeline: every service that changes a ticket writes one row (snake_case past tense)."""
 
     # (ticket, at) below serves "WHERE ticket_id = …": no second index to write per event.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False,
                                verbose_name=_("ticket"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("actor"),
-    )
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "ticket__shop"
     tenant_buyer_path = "ticket__buyer"
@@ -164,9 +158,6 @@ class TicketEvent(models.Model):
         verbose_name_plural = _("ticket timeline")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["ticket", "at"])]
-
-    def __str__(self) -> str:
-        return self.type
 
 
 class ReshipReason(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY
+from core.models import DomainEvent
 from core.tenancy import ALL
 
 from .couriers import COURIER_CHOICES
@@ -85,14 +86,9 @@ class InterceptionContract(models.Model):
         return f"{self.shop} · {self.outlet}"
 
 
-class ContractEvent(models.Model):
+class ContractEvent(DomainEvent):
     contract = models.ForeignKey(InterceptionContract, on_delete=models.CASCADE, related_name="events",
                                  verbose_name=_("contract"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", verbose_name=_("actor"))
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "contract__shop"
     tenant_outlet_path = "contract__outlet"
@@ -101,9 +97,6 @@ class ContractEvent(models.Model):
         verbose_name = _("contract event")
         verbose_name_plural = _("contract timeline")
         ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return self.type
 
 
 # --- Interceptions (INT-01, 02, 06, 07, 08) --------------------------------------------------------
@@ -231,14 +224,9 @@ class Interception(models.Model):
         return str(FAILURE_REASON_LABELS.get(self.failure_reason, self.failure_reason))
 
 
-class InterceptionEvent(models.Model):
+class InterceptionEvent(DomainEvent):
     interception = models.ForeignKey(Interception, on_delete=models.CASCADE, related_name="events",
                                      verbose_name=_("interception"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", verbose_name=_("actor"))
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "interception__shop"
     tenant_outlet_path = "interception__outlet"
@@ -248,9 +236,6 @@ class InterceptionEvent(models.Model):
         verbose_name_plural = _("interception timeline")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["interception", "at"])]
-
-    def __str__(self) -> str:
-        return self.type
 
 
 class AutoInterceptRule(models.Model):
@@ -342,13 +327,8 @@ class Claim(models.Model):
         return f"#{self.pk} {self.get_kind_display()}"
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(DomainEvent):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events", verbose_name=_("claim"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", verbose_name=_("actor"))
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "claim__shop"
     tenant_outlet_path = "claim__interception__outlet"
@@ -358,5 +338,3 @@ class ClaimEvent(models.Model):
         verbose_name_plural = _("claim timeline")
         ordering = ["at", "id"]
 
-    def __str__(self) -> str:
-        return self.type
