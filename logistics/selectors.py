@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.clock import SHANGHAI
+from core.export import Echo
 
 from .couriers import COURIERS
 from .models import Interception, InterceptionStatus, Settlement
@@ -72,9 +73,6 @@ def export_rows(qs: QuerySet) -> Iterator[list[str]]:
         yield [str(values[key]) for key, _header in export_columns()]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def export_csv(qs: QuerySet) -> Iterator[str]:
@@ -84,7 +82,7 @@ def export_csv(qs: QuerySet) -> Iterator[str]:
 
     def lines() -> Iterator[str]:
         with translation.override(language):
-            writer = csv.writer(_Echo())
+            writer = csv.writer(Echo())
             yield "\ufeff" + writer.writerow([header for _key, header in export_columns()])
             for row in export_rows(qs):
                 yield writer.writerow(row)

@@ -29,6 +29,7 @@ from accounts.models import SHOP_ROLES, PayoutQuota, Role, User
 from core.admin import BackOfficeAdmin, BackOfficeInline
 from core.clock import SHANGHAI, now
 from core.errors import ApplicationError
+from core.export import spreadsheet_safe
 from core.models import IdempotencyKey
 from core.tenancy import scope_queryset
 from orders.models import Order
@@ -270,9 +271,7 @@ def _cell(value, numbers: bool = False):
     so a spreadsheet shows it instead of running it (CSV/formula injection)."""
     if isinstance(value, Decimal):
         return float(value) if numbers else value
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return spreadsheet_safe(value)
 
 
 @admin.register(Payout)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
+from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
 from logistics.couriers import COURIER_CHOICES
 from orders.models import Order
@@ -73,11 +74,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="≤ 255 chars: the same key and body replay the first response and move no money twice.")
 
 
-class EventSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    at = serializers.DateTimeField()
-    params = serializers.JSONField()
 
 
 class DeadlineSerializer(serializers.Serializer):
@@ -105,7 +101,7 @@ class TicketOutputSerializer(serializers.Serializer):
     shipped_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    events = EventSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
     @extend_schema_field(DeadlineSerializer(allow_null=True))
     def get_deadline(self, ticket) -> dict | None:

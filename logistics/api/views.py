@@ -19,6 +19,7 @@ from aftersales.models import Ticket
 from core.clock import shanghai_day_bounds
 from core.idempotency import idempotent
 from core.permissions import IsShopMember
+from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
 
 from .. import selectors, services
@@ -56,11 +57,6 @@ class IsBackOfficeUser(BasePermission):
         return bool(user and user.is_authenticated and (user.is_shop_member or user.role in (Role.OUTLET, Role.PLATFORM)))
 
 
-class LogisticsEventSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    at = serializers.DateTimeField()
-    params = serializers.JSONField()
 
 
 class ContractOutputSerializer(serializers.Serializer):
@@ -76,7 +72,7 @@ class ContractOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
     reviewed_at = serializers.DateTimeField(allow_null=True)
-    events = LogisticsEventSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
 
 class InterceptionOutputSerializer(serializers.Serializer):
@@ -99,7 +95,7 @@ class InterceptionOutputSerializer(serializers.Serializer):
     succeeded_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     fee_source = serializers.CharField()
-    events = LogisticsEventSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
 
 class ClaimOutputSerializer(serializers.Serializer):
@@ -116,7 +112,7 @@ class ClaimOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
-    events = LogisticsEventSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
 
 def _contracts():

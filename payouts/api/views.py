@@ -34,8 +34,10 @@ from accounts.models import PayoutQuota, Role, User
 from accounts.services import quota_set
 from core.clock import SHANGHAI
 from core.errors import ApplicationError, CommonError
+from core.export import Echo, spreadsheet_safe
 from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
+from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
 from orders.api.views import ShippingRefundSerializer
 from orders.models import Order
@@ -133,11 +135,6 @@ class CardOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
-class EventOutputSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    at = serializers.DateTimeField()
-    params = serializers.JSONField()
 
 
 class QrSerializer(serializers.Serializer):
@@ -171,7 +168,7 @@ class PayoutOutputSerializer(serializers.Serializer):
     return_due_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
     cards = CardOutputSerializer(many=True)
-    events = EventOutputSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
     @extend_schema_field(QrSerializer(allow_null=True))
     def get_qr(self, payout: Payout) -> dict | None:
@@ -392,9 +389,6 @@ class CsvRenderer(BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode() if data is not None else b""
 
 
-class _Echo:
-    def write(self, value):
-        return value
 
 
 def _csv_value(value) -> str:
@@ -402,13 +396,11 @@ def _csv_value(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.astimezone(SHANGHAI).isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # typed text never runs as a spreadsheet formula
-    return str(value)
+    return str(spreadsheet_safe(value))
 
 
 def _csv_rows(qs: QuerySet, chinese_header: bool):
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff"  # BOM: spreadsheet apps read the Chinese as UTF-8
     yield writer.writerow([zh if chinese_header else key for key, zh in CSV_COLUMNS])
     rows = qs.values_list(
