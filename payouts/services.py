@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
@@ -21,7 +20,7 @@ from accounts.services import ledger_post, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
-from orders.models import Order, OrderEvent, OrderItem
+from orders.models import Order, OrderEvent
 
 from .errors import PayoutError
 from .models import (
@@ -59,7 +58,11 @@ class PayoutInput:
 
 
 def _event(payout: Payout, type: str, actor: User | None = None, **params) -> PayoutEvent:
-    return PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
+    event = PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
+    # The events this request wrote, in order: a caller can answer with the payout as it stands without
+    # reading it back (payouts.api: the 201 of a new payout).
+    payout.__dict__.setdefault("written_events", []).append(event)
+    return event
 
 
 def _order_log(order_id: int, type: str, actor: User | None = None, **params) -> None:
@@ -127,12 +130,7 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
 def _lock_order(order: Order) -> Order:
     # of=("self",): lock the order row only — not the shop, its profile (shared by every shop of the
     # platform) or the buyer, which a plain FOR UPDATE over the join would lock too.
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("shop__profile", "buyer")
-        .annotate(has_promo=Exists(OrderItem.objects.filter(order=OuterRef("pk"), promo=True)))
-        .get(pk=order.pk)
-    )
+    return Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "buyer").get(pk=order.pk)
 
 
 def _lock_quota(actor: User) -> PayoutQuota | None:

@@ -192,6 +192,13 @@ def _payout_body(payout_id: int) -> dict:
     return PayoutOutputSerializer(payouts_qs().get(pk=payout_id)).data
 
 
+def _new_payout_body(payout: Payout) -> dict:
+    """A payout this request created, from the objects in hand: its order, applicant and approver are loaded,
+    it has no card yet, and its events are the ones payout_create wrote (no read-back on the hot path)."""
+    payout._prefetched_objects_cache = {"cards": [], "events": payout.written_events}
+    return PayoutOutputSerializer(payout).data
+
+
 class PreviousPayoutSerializer(serializers.Serializer):
     """PAY-F04: every earlier payout of the order (any status), with a details link."""
 
@@ -489,7 +496,7 @@ class PayoutsApi(TenantScopedMixin, APIView):
         data.is_valid(raise_exception=True)
         order = _shop_order(request, data.validated_data["order_no"])
         payout = payout_create(order=order, data=data.to_payout_input(), actor=request.user)
-        return Response(_payout_body(payout.pk), status=status.HTTP_201_CREATED)
+        return Response(_new_payout_body(payout), status=status.HTTP_201_CREATED)
 
 
 class _PayoutObjectMixin(TenantScopedMixin):
