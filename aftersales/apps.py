@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AftersalesConfig(AppConfig):
     name = "aftersales"
     verbose_name = _("After-sales")
+
+    def ready(self) -> None:
+        from . import sweeps  # noqa: F401  (registers the clocks)

@@ -1,23 +1,45 @@
 """Every write to after-sales tickets. Lock order: order → ticket → shop account (see accounts.services)."""
 
+import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from accounts.models import LedgerEntry, User
 from accounts.services import ledger_charge
 from core.clock import now
+from core.errors import ApplicationError, CommonError
 from core.money import money
-from orders.models import Order, Refund
+from logistics.couriers import tracking_no_valid
+from orders.models import Order, OrderEvent, Parcel, Refund
 
-from .models import Ticket, TicketEvent, TicketStatus
+from .errors import AftersalesError
+from .models import (
+    ALLOWED_TRANSITIONS,
+    FINISHED_STATUSES,
+    AftersalesEntry,
+    BuyerNotification,
+    DeadlineAction,
+    EntryRequest,
+    ReshipPenalty,
+    ReshipReason,
+    ShippedTrackingNumber,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketType,
+)
+from .selectors import ARBITRATION_STATUSES, aftersales_period_over, entry_eligibility, entry_open_get, entry_pending_request_get
 
 
 def ticket_lock(*, ticket_id: int) -> Ticket:
     """Lock the ticket's order, then the ticket (the fixed lock order), and return the fresh ticket."""
     order_id = Ticket.objects.values_list("order_id", flat=True).get(pk=ticket_id)
     Order.objects.select_for_update().only("pk").get(pk=order_id)
-    return Ticket.objects.select_for_update().select_related("order", "shop").get(pk=ticket_id)
+    # OF self: the joined order is already locked, and the shop row must not be (that would serialise every
+    # ticket of a shop).
+    return Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop").get(pk=ticket_id)
 
 
 def ticket_event_add(*, ticket: Ticket, type: str, actor: User | None = None, **params) -> TicketEvent:
@@ -53,3 +75,569 @@ def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
     ticket.save(update_fields=["status", "version", "deadline", "deadline_action", "updated_at"])
     ticket_event_add(ticket=ticket, type="refunded", actor=actor, amount=str(amount), source=source, cause=cause)
     return ticket
+
+
+# --- The rest of the after-sales writes (SPEC §5, §6). Every service locks order → ticket → shop account. ---
+
+
+def _transition(*, ticket: Ticket, to: str, event: str, actor: User | None, deadline=None, deadline_action: str = "",
+                extra_fields: tuple[str, ...] = (), **params) -> Ticket:
+    """Move a locked ticket along ALLOWED_TRANSITIONS: bump the version, set (or clear) the next clock, save
+    with update_fields and write the timeline row, in the caller's transaction."""
+    if to not in ALLOWED_TRANSITIONS[ticket.status]:
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    ticket.status = to
+    ticket.version += 1
+    ticket.deadline, ticket.deadline_action = deadline, deadline_action
+    ticket.updated_at = now()
+    ticket.save(update_fields=["status", "version", "deadline", "deadline_action", "updated_at", *extra_fields])
+    ticket_event_add(ticket=ticket, type=event, actor=actor, **params)
+    return ticket
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    # Douyin's afterSale/operate carries the ticket's version: a decision taken on a stale page changes nothing.
+    if version is not None and version != ticket.version:
+        raise ApplicationError(AftersalesError.VERSION_STALE, extra={"version": ticket.version})
+
+
+def _check_merchant(ticket: Ticket, actor: User) -> None:
+    if not (actor.is_superuser or (actor.is_shop_member and actor.shop_id == ticket.shop_id)):
+        raise ApplicationError(AftersalesError.NOT_SHOP_MEMBER)
+
+
+def _check_buyer(ticket: Ticket, actor: User) -> None:
+    if actor.pk != ticket.buyer_id:
+        raise ApplicationError(CommonError.NOT_FOUND)
+
+
+def _order_lock(order_id: int) -> Order:
+    # OF self: lock the order only, not its shop, profile, category or buyer rows.
+    return (Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "category", "buyer")
+            .get(pk=order_id))
+
+
+def notify_buyer(*, order: Order, kind: str, title: str, body: str, ticket: Ticket | None = None) -> None:
+    """Record a station message (站内信) and a push to the buyer (ASE-R05); the platform's app delivers them."""
+    at = now()
+    BuyerNotification.objects.bulk_create([
+        BuyerNotification(buyer_id=order.buyer_id, order=order, ticket=ticket, channel=channel, kind=kind,
+                          title=title, body=body, created_at=at)
+        for channel in (BuyerNotification.Channel.STATION, BuyerNotification.Channel.PUSH)
+    ])
+
+
+# Re-opened after-sales entry (ASE-E01..E06, ASE-R01, R04, R05)
+
+
+@transaction.atomic
+def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
+    """Open the order's after-sales entry for `entry_open_days` (ASE-R01), after the merchant confirmed.
+
+    Checks ASE-E01..E06 at every opening (the first failure is the refusal), refuses a second open entry
+    (`entry_already_open`; also a partial unique constraint), writes the operation log (ASE-R04), marks the
+    buyer's pending request fulfilled and notifies the buyer by station message and push (ASE-R05).
+    Locks the order row.
+    """
+    order = _order_lock(order.pk)
+    if not (actor.is_superuser or (actor.is_shop_member and actor.shop_id == order.shop_id)):
+        raise ApplicationError(AftersalesError.NOT_SHOP_MEMBER)
+    at = now()
+    for check in entry_eligibility(order=order, at=at):
+        if not check.ok:
+            raise ApplicationError(check.error)
+    if entry_open_get(order=order, at=at):
+        raise ApplicationError(AftersalesError.ENTRY_ALREADY_OPEN)
+    # An entry whose closes_at passed but whose clock has not run yet is closed here, in the same order lock;
+    # locked, so an entry the clock is closing right now is seen closed and logged once.
+    for stale in AftersalesEntry.objects.select_for_update().filter(order=order, status=AftersalesEntry.Status.OPEN):
+        _entry_close(entry=stale, at=at)
+    entry = AftersalesEntry.objects.create(
+        order=order, opened_by=actor, opened_at=at,
+        closes_at=at + dt.timedelta(days=order.shop.profile.entry_open_days),
+    )
+    request = entry_pending_request_get(order=order)
+    if request:
+        request.status, request.fulfilled_at = EntryRequest.Status.FULFILLED, at
+        request.save(update_fields=["status", "fulfilled_at"])
+    OrderEvent.objects.create(order=order, type="aftersales_entry_opened", actor=actor, at=at,
+                              params={"closes_at": entry.closes_at.isoformat(),
+                                      "request": request.pk if request else None})
+    notify_buyer(order=order, kind="entry_opened", title="售后入口已打开",
+                 body=f"商家已为订单{order.order_no}打开售后入口,{order.shop.profile.entry_open_days}天内可申请售后。")
+    return entry
+
+
+def _entry_close(*, entry: AftersalesEntry, at) -> None:
+    entry.status, entry.closed_at = AftersalesEntry.Status.CLOSED, at
+    entry.save(update_fields=["status", "closed_at"])
+    OrderEvent.objects.create(order_id=entry.order_id, type="aftersales_entry_closed", at=at,
+                              params={"entry": entry.pk, "opened_at": entry.opened_at.isoformat()})
+
+
+@transaction.atomic
+def entry_request(*, order: Order, buyer: User) -> EntryRequest:
+    """The buyer asks for the entry to be opened again after it closed (ASE-R01); the request shows on the
+    order (operation log). A second ask while one is pending returns the pending one. Locks the order."""
+    order = _order_lock(order.pk)
+    if order.buyer_id != buyer.pk:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    at = now()
+    if entry_open_get(order=order, at=at):
+        raise ApplicationError(AftersalesError.ENTRY_ALREADY_OPEN)
+    if not AftersalesEntry.objects.filter(order=order).exists():
+        raise ApplicationError(AftersalesError.ENTRY_NOT_CLOSED)
+    pending = entry_pending_request_get(order=order)
+    if pending:
+        return pending
+    request = EntryRequest.objects.create(order=order, buyer=buyer, created_at=at)
+    OrderEvent.objects.create(order=order, type="aftersales_entry_requested", actor=buyer, at=at,
+                              params={"request": request.pk})
+    return request
+
+
+def entry_close_due(*, batch: int = 1000) -> int:
+    """The 5-day clock (ASE-R01): close every open entry whose closes_at is reached, in batches of rows
+    locked with SKIP LOCKED (two runs at once close each entry once), one bulk log insert per batch."""
+    moved = 0
+    while True:
+        with transaction.atomic():
+            at = now()
+            due = list(AftersalesEntry.objects.select_for_update(skip_locked=True)
+                       .filter(status=AftersalesEntry.Status.OPEN, closes_at__lte=at)
+                       .order_by("closes_at", "id").values_list("id", "order_id", "opened_at")[:batch])
+            if not due:
+                return moved
+            AftersalesEntry.objects.filter(pk__in=[d[0] for d in due]).update(
+                status=AftersalesEntry.Status.CLOSED, closed_at=at)
+            OrderEvent.objects.bulk_create([
+                OrderEvent(order_id=order_id, type="aftersales_entry_closed", at=at,
+                           params={"entry": pk, "opened_at": opened_at.isoformat()})
+                for pk, order_id, opened_at in due
+            ])
+            moved += len(due)
+        if len(due) < batch:
+            return moved
+
+
+# Tickets: buyers apply (ASE-R02, RS-01, RS-02, RS-10)
+
+REFUND_TYPES = frozenset({TicketType.REFUND_ONLY, TicketType.RETURN_REFUND})
+SHIPPING_TYPES = frozenset({TicketType.RESHIP, TicketType.EXCHANGE})
+SHIPPED_ORDER_STATUSES = frozenset({Order.Status.PARTIALLY_SHIPPED, Order.Status.SHIPPED, Order.Status.COMPLETED})
+
+
+def _refundable(order: Order) -> Decimal:
+    refunded = order.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    return order.paid_amount - refunded
+
+
+def reship_available(*, order: Order, at=None) -> bool:
+    """RS-01: after shipment, up to 15 days after receipt, in a category where reship is rolled out."""
+    at = at or now()
+    if order.status not in SHIPPED_ORDER_STATUSES or not order.category.reship_enabled:
+        return False
+    if order.confirmed_receipt_at is None:
+        return True
+    return at <= order.confirmed_receipt_at + dt.timedelta(days=order.shop.profile.reship_apply_days_after_receipt)
+
+
+@transaction.atomic
+def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: Decimal | None = None) -> Ticket:
+    """A buyer files an after-sales ticket (售后单). Locks the order, so two applications at once count right.
+
+    Within the after-sales period a buyer may apply at most `applications_per_order` (5) times (ASE-R02);
+    after it, only through an open re-opened entry: such a ticket is labelled 超期售后, is not counted and not
+    limited (ASE-R02, R04) and follows the same flow (ASE-R06). A reship has its own window (RS-01), needs no
+    re-opened entry and counts toward the 5 (RS-10); its answer clock starts (RS-03).
+    """
+    order = _order_lock(order.pk)
+    if order.buyer_id != buyer.pk:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    at = now()
+    profile = order.shop.profile
+    if Ticket.objects.filter(order=order).exclude(status__in=FINISHED_STATUSES).exists():
+        raise ApplicationError(AftersalesError.TICKET_ALREADY_OPEN)
+    if order.refund_state == Order.RefundState.FULL:
+        raise ApplicationError(AftersalesError.ORDER_NOT_REFUNDABLE)
+    entry = None
+    if type == TicketType.RESHIP:
+        if not reship_available(order=order, at=at):
+            raise ApplicationError(AftersalesError.RESHIP_NOT_AVAILABLE)
+    elif aftersales_period_over(order, at):
+        entry = entry_open_get(order=order, at=at)
+        if entry is None:
+            raise ApplicationError(AftersalesError.PERIOD_OVER)
+    if order.status == Order.Status.CLOSED or (
+            type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE) and order.status not in SHIPPED_ORDER_STATUSES):
+        raise ApplicationError(AftersalesError.ORDER_STATUS_NOT_ALLOWED)
+    if entry is None:
+        counted = Ticket.objects.filter(order=order, via_reopened_entry=False).count()
+        if counted >= profile.applications_per_order:
+            raise ApplicationError(AftersalesError.APPLICATION_LIMIT_REACHED,
+                                   params={"limit": profile.applications_per_order})
+    if type in REFUND_TYPES:
+        refundable = _refundable(order)
+        if amount is None or amount <= 0 or money(amount) != amount:
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {"amount": ["a positive amount, two decimals"]}})
+        if amount > refundable:
+            raise ApplicationError(AftersalesError.AMOUNT_EXCEEDS_REFUNDABLE, params={"refundable": refundable})
+    else:
+        amount = None
+    deadline, action = None, ""
+    if type == TicketType.RESHIP:
+        deadline, action = at + dt.timedelta(hours=profile.reship_answer_hours), DeadlineAction.AUTO_APPROVE
+    ticket = Ticket.objects.create(
+        order=order, shop_id=order.shop_id, buyer=buyer, type=type, reason=reason, amount=amount,
+        via_reopened_entry=entry is not None, entry=entry, deadline=deadline, deadline_action=action,
+        created_at=at, updated_at=at,
+    )
+    ticket_event_add(ticket=ticket, type="created", actor=buyer, reason=reason, labels=ticket.labels,
+                     amount=str(amount) if amount is not None else None)
+    if entry is not None:
+        OrderEvent.objects.create(order=order, type="overdue_ticket_created", actor=buyer, at=at,
+                                  params={"ticket": ticket.pk, "entry": entry.pk})
+    # INT-06: where the shop turned on 快递拦截自动退, a refund-only ticket intercepts the order's parcels in
+    # transit at once (logistics imports this module, hence the local import). It never fails the creation.
+    from logistics.services import interception_auto_on_ticket_created
+
+    interception_auto_on_ticket_created(ticket=ticket)
+    return ticket
+
+
+# Merchant decisions (RS-03, RS-04, RS-06, RS-07), each with the optimistic version
+
+
+@transaction.atomic
+def ticket_approve(*, ticket: Ticket, actor: User, version: int | None = None) -> Ticket:
+    """The merchant approves (the answer clock's approval is the set-based `ticket_auto_approve_due`, RS-03).
+
+    refund_only → refunded at once through the ledger (ASE-R03 waterfall); return_refund → approved (the buyer
+    returns the goods), and a second approval refunds; reship / exchange → awaiting shipment, with the
+    48-hour shipment clock for a reship (RS-04).
+    """
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_merchant(ticket, actor)
+    _check_version(ticket, version)
+    event = "approved"
+    profile = ticket.shop.profile
+    if ticket.type == TicketType.REFUND_ONLY or (
+            ticket.type == TicketType.RETURN_REFUND and ticket.status == TicketStatus.APPROVED):
+        if TicketStatus.REFUNDED not in ALLOWED_TRANSITIONS[ticket.status]:
+            raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+        ticket_event_add(ticket=ticket, type=event, actor=actor)
+        return _refund_in_full(ticket=ticket, actor=actor, cause="merchant_approved")
+    if ticket.status != TicketStatus.PENDING_MERCHANT:
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    if ticket.type == TicketType.RETURN_REFUND:
+        return _transition(ticket=ticket, to=TicketStatus.APPROVED, event=event, actor=actor)
+    deadline, action = None, ""
+    if ticket.type == TicketType.RESHIP:
+        deadline, action = now() + dt.timedelta(hours=profile.reship_ship_hours), DeadlineAction.SHIP_DEADLINE
+    return _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event=event, actor=actor,
+                       deadline=deadline, deadline_action=action,
+                       ship_deadline=deadline.isoformat() if deadline else None)
+
+
+@transaction.atomic
+def ticket_reject(*, ticket: Ticket, actor: User, reason: str, version: int | None = None) -> Ticket:
+    """The merchant rejects. A reship for `not_received` goes straight to platform arbitration (RS-06); any
+    other ticket opens the buyer's 48-hour window to modify it or ask for intervention, and closes when the
+    window passes unused (RS-07). Out of stock: reject with the buyer's agreement (RS-10), said in `reason`."""
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_merchant(ticket, actor)
+    _check_version(ticket, version)
+    if ticket.status not in (TicketStatus.PENDING_MERCHANT, TicketStatus.APPROVED):
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    if ticket.type == TicketType.RESHIP and ticket.reason == ReshipReason.NOT_RECEIVED:
+        return _transition(ticket=ticket, to=TicketStatus.IN_ARBITRATION, event="rejected", actor=actor,
+                           reason=reason, then="arbitration")
+    until = now() + dt.timedelta(hours=ticket.shop.profile.reship_intervention_hours)
+    ticket.intervention_until = until
+    return _transition(ticket=ticket, to=TicketStatus.REJECTED, event="rejected", actor=actor, deadline=until,
+                       deadline_action=DeadlineAction.CLOSE_WINDOW, extra_fields=("intervention_until",),
+                       reason=reason, intervention_until=until.isoformat())
+
+
+def _tracking_check(*, ticket: Ticket, courier: str, tracking_no: str) -> None:
+    """RS-04: a real number of the courier's format, never another order's (nor a parcel's of any order:
+    a reship is a new parcel). The unique ShippedTrackingNumber row makes two uploads at once safe."""
+    if not tracking_no_valid(courier, tracking_no):
+        raise ApplicationError(AftersalesError.TRACKING_NO_INVALID)
+    if Parcel.objects.filter(tracking_no=tracking_no).exists():
+        raise ApplicationError(AftersalesError.TRACKING_NO_USED)
+    try:
+        with transaction.atomic():
+            ShippedTrackingNumber.objects.create(tracking_no=tracking_no, courier=courier, order_id=ticket.order_id,
+                                                 ticket=ticket, created_at=now())
+    except IntegrityError:
+        owner = ShippedTrackingNumber.objects.filter(tracking_no=tracking_no).values_list("order_id", flat=True).first()
+        if owner != ticket.order_id:
+            raise ApplicationError(AftersalesError.TRACKING_NO_USED) from None
+
+
+@transaction.atomic
+def ticket_ship(*, ticket: Ticket, actor: User, courier: str, tracking_no: str, version: int | None = None) -> Ticket:
+    """The merchant ships a reship (or an exchange) and uploads the tracking number (RS-04). Late shipping is
+    allowed until the intervention window closes (RS-07); the penalty was already recorded by the clock."""
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_merchant(ticket, actor)
+    _check_version(ticket, version)
+    if ticket.type not in SHIPPING_TYPES or ticket.status != TicketStatus.AWAITING_SHIPMENT:
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    tracking_no = tracking_no.strip().upper()
+    _tracking_check(ticket=ticket, courier=courier, tracking_no=tracking_no)
+    at = now()
+    late = ticket.intervention_until is not None or ticket.penalties.exists()
+    ticket.courier, ticket.tracking_no, ticket.shipped_at, ticket.intervention_until = courier, tracking_no, at, None
+    return _transition(ticket=ticket, to=TicketStatus.SHIPPED, event="shipped", actor=actor,
+                       extra_fields=("courier", "tracking_no", "shipped_at", "intervention_until"),
+                       courier=courier, tracking_no=tracking_no, late=late)
+
+
+# Buyer follow-ups (RS-07, RS-08)
+
+
+def _window_open(ticket: Ticket) -> bool:
+    """RS-07: after a rejection or a missed shipment deadline (missing_items / other), for 48 hours."""
+    if ticket.intervention_until is None or ticket.status not in (TicketStatus.REJECTED, TicketStatus.AWAITING_SHIPMENT):
+        return False
+    if now() >= ticket.intervention_until:
+        raise ApplicationError(AftersalesError.INTERVENTION_WINDOW_CLOSED)
+    return True
+
+
+@transaction.atomic
+def ticket_withdraw(*, ticket: Ticket, actor: User) -> Ticket:
+    """The buyer withdraws the request (RS-08) and may apply again, for another type (ticket_create)."""
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_buyer(ticket, actor)
+    if TicketStatus.WITHDRAWN not in ALLOWED_TRANSITIONS[ticket.status]:
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    ticket.intervention_until = None
+    return _transition(ticket=ticket, to=TicketStatus.WITHDRAWN, event="withdrawn", actor=actor,
+                       extra_fields=("intervention_until",))
+
+
+@transaction.atomic
+def ticket_modify(*, ticket: Ticket, actor: User, reason: str | None = None, amount: Decimal | None = None) -> Ticket:
+    """The buyer changes the request: while it waits for the merchant, or within the 48-hour window after a
+    rejection or a missed shipment (RS-07). It goes back to the merchant, with a new answer clock (RS-03)."""
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_buyer(ticket, actor)
+    if ticket.status != TicketStatus.PENDING_MERCHANT and not _window_open(ticket):
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    if reason is not None:
+        if ticket.type == TicketType.RESHIP and reason not in ReshipReason.values:
+            raise ApplicationError(CommonError.INVALID)
+        ticket.reason = reason
+    if amount is not None and ticket.type in REFUND_TYPES:
+        if amount <= 0 or money(amount) != amount:
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {"amount": ["a positive amount, two decimals"]}})
+        refundable = _refundable(ticket.order)
+        if amount > refundable:
+            raise ApplicationError(AftersalesError.AMOUNT_EXCEEDS_REFUNDABLE, params={"refundable": refundable})
+        ticket.amount = amount
+    deadline, action = ticket.deadline, ticket.deadline_action
+    if ticket.status != TicketStatus.PENDING_MERCHANT:
+        deadline, action = None, ""
+        if ticket.type == TicketType.RESHIP:
+            deadline = now() + dt.timedelta(hours=ticket.shop.profile.reship_answer_hours)
+            action = DeadlineAction.AUTO_APPROVE
+    ticket.intervention_until = None
+    return _transition(ticket=ticket, to=TicketStatus.PENDING_MERCHANT, event="modified", actor=actor,
+                       deadline=deadline, deadline_action=action,
+                       extra_fields=("reason", "amount", "intervention_until"),
+                       reason=ticket.reason, amount=str(ticket.amount) if ticket.amount is not None else None)
+
+
+@transaction.atomic
+def ticket_intervene(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
+    """The buyer asks for platform intervention within the 48-hour window (RS-07); it joins the platform
+    staff's queue (RS-09). The merchant may still ship until staff decide."""
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    _check_buyer(ticket, actor)
+    if not _window_open(ticket):
+        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+    ticket.intervention_until = None
+    return _transition(ticket=ticket, to=TicketStatus.IN_INTERVENTION, event="intervention_requested", actor=actor,
+                       extra_fields=("intervention_until",), note=note)
+
+
+# Platform staff (RS-09)
+
+
+@transaction.atomic
+def ticket_arbitrate(*, ticket: Ticket, actor: User, outcome: str, note: str = "", remedy: str = "") -> Ticket:
+    """Platform staff decide an arbitration (not_received rejected, RS-06) or an intervention (RS-07).
+
+    For the buyer: an arbitration refunds in full; an intervention obliges the merchant to ship within 48 h
+    (`remedy` "reship", the default for reship and exchange tickets: RS-04 and RS-05 apply again) or refunds
+    (`remedy` "refund", the default for refund tickets). For the merchant: the ticket closes.
+    """
+    ticket = ticket_lock(ticket_id=ticket.pk)
+    if not (actor.is_superuser or actor.is_platform_staff):
+        raise ApplicationError(AftersalesError.NOT_SHOP_MEMBER)
+    if ticket.status not in ARBITRATION_STATUSES:
+        raise ApplicationError(AftersalesError.NOT_IN_ARBITRATION)
+    kind = "arbitration" if ticket.status == TicketStatus.IN_ARBITRATION else "intervention"
+    if outcome == "merchant":
+        return _transition(ticket=ticket, to=TicketStatus.CLOSED, event="arbitrated", actor=actor,
+                           outcome=outcome, note=note, kind=kind)
+    if outcome != "buyer":
+        raise ApplicationError(CommonError.INVALID)
+    remedy = remedy or ("reship" if kind == "intervention" and ticket.type in SHIPPING_TYPES else "refund")
+    if remedy == "reship" and ticket.type in SHIPPING_TYPES and kind == "intervention":
+        deadline = now() + dt.timedelta(hours=ticket.shop.profile.reship_ship_hours)
+        action = DeadlineAction.SHIP_DEADLINE if ticket.type == TicketType.RESHIP else ""
+        return _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="arbitrated", actor=actor,
+                           deadline=deadline if action else None, deadline_action=action,
+                           outcome=outcome, note=note, kind=kind, remedy=remedy)
+    failed = ticket.events.filter(type="refund_failed").exists() and ticket.status == TicketStatus.IN_ARBITRATION
+    ticket_event_add(ticket=ticket, type="arbitrated", actor=actor, outcome=outcome, note=note, kind=kind,
+                     remedy="refund")
+    # ASE-R03: after a refund failed on the buyer's account, the platform pays in advance (先行赔付) by another
+    # channel; the merchant still bears it through the ledger.
+    return _refund_in_full(ticket=ticket, actor=actor, cause="platform_advance_payment" if failed else kind,
+                           escalate=False)
+
+
+def _refund_in_full(*, ticket: Ticket, actor: User | None, cause: str, escalate: bool = True) -> Ticket:
+    """Refund the ticket through the ledger (ticket_refund). A ticket without an amount (a reship refunded "in
+    full", RS-06, RS-09) gets what is still refundable on the order.
+
+    ASE-R03: when the original-route refund fails because of the buyer's account (the sandbox wallet
+    `invalid_account`), no money moves: the ticket shows the reason and goes to the platform staff's queue,
+    whose decision for the buyer is the platform's advance payment (escalate=False).
+    """
+    if escalate and ticket.buyer.sandbox_wallet == User.Wallet.INVALID_ACCOUNT:
+        return _transition(ticket=ticket, to=TicketStatus.IN_ARBITRATION, event="refund_failed", actor=None,
+                           deadline=None, failure_reason="buyer_account_invalid", cause=cause)
+    if ticket.amount is None:
+        refundable = _refundable(ticket.order)
+        if refundable <= 0:
+            return _transition(ticket=ticket, to=TicketStatus.CLOSED, event="closed", actor=actor,
+                               cause="nothing_refundable")
+        ticket.amount = refundable
+        ticket.save(update_fields=["amount"])
+    return ticket_refund(ticket=ticket, actor=actor, cause=cause)
+
+
+# Clocks (SPEC §8)
+
+
+def ticket_ship_deadline_reach(*, ticket_id: int) -> bool:
+    """RS-04..RS-07 at the shipment deadline of one ticket: the late-shipment penalty is recorded and the
+    buyer's cash coupon charged from the shop (balance, else deposit, RS-05); `not_received` is then refunded
+    in full (RS-06); otherwise the buyer's 48-hour window opens and the merchant may still ship late (RS-07).
+
+    Locks order (SKIP LOCKED: a busy order is left for the next run) → ticket → shop account; re-checks the
+    state under the lock, and the penalty is unique per missed deadline, so two runs charge once.
+    """
+    with transaction.atomic():
+        order_id = Ticket.objects.filter(pk=ticket_id).values_list("order_id", flat=True).first()
+        if order_id is None or not Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).exists():
+            return False
+        ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop__profile")
+                  .get(pk=ticket_id))
+        at = now()
+        if (ticket.status != TicketStatus.AWAITING_SHIPMENT or ticket.deadline_action != DeadlineAction.SHIP_DEADLINE
+                or ticket.deadline is None or ticket.deadline > at):
+            return False
+        profile = ticket.shop.profile
+        missed = ticket.deadline
+        coupon = profile.reship_late_coupon
+        source = ledger_charge(shop_id=ticket.shop_id, amount=coupon, kind=LedgerEntry.Kind.RESHIP_COUPON,
+                               ref_type="ticket", ref_id=ticket.pk, memo="reship_late_coupon")
+        ReshipPenalty.objects.create(ticket=ticket, shop_id=ticket.shop_id, ship_deadline=missed, coupon_amount=coupon,
+                                     charged_from=source, created_at=at)
+        ticket_event_add(ticket=ticket, type="shipment_overdue", ship_deadline=missed.isoformat(),
+                         penalty="late_shipment", coupon=str(coupon), charged_from=source)
+        notify_buyer(order=ticket.order, ticket=ticket, kind="reship_coupon", title="补寄超时赔付",
+                     body=f"商家未在规定时间内完成补寄,平台已向您发放{coupon}元现金券。")
+        if ticket.reason == ReshipReason.NOT_RECEIVED:
+            _refund_in_full(ticket=ticket, actor=None, cause="shipment_deadline")
+            return True
+        until = missed + dt.timedelta(hours=profile.reship_intervention_hours)
+        ticket.intervention_until = until
+        _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="intervention_window_opened", actor=None,
+                    deadline=until, deadline_action=DeadlineAction.CLOSE_WINDOW, extra_fields=("intervention_until",),
+                    until=until.isoformat())
+        return True
+
+
+def ticket_window_close(*, ticket_id: int) -> bool:
+    """RS-07: the buyer neither modified the request nor asked for intervention within 48 hours → closed."""
+    with transaction.atomic():
+        order_id = Ticket.objects.filter(pk=ticket_id).values_list("order_id", flat=True).first()
+        if order_id is None or not Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).exists():
+            return False
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        if (ticket.deadline_action != DeadlineAction.CLOSE_WINDOW or ticket.deadline is None
+                or ticket.deadline > now()
+                or ticket.status not in (TicketStatus.REJECTED, TicketStatus.AWAITING_SHIPMENT)):
+            return False
+        ticket.intervention_until = None
+        _transition(ticket=ticket, to=TicketStatus.CLOSED, event="closed", actor=None,
+                    extra_fields=("intervention_until",), cause="intervention_window_unused")
+        return True
+
+
+def tickets_due(*, action: str, batch: int = 500) -> list[int]:
+    return list(Ticket.objects.filter(deadline_action=action, deadline__lte=now())
+                .order_by("deadline", "id").values_list("id", flat=True)[:batch])
+
+
+AUTO_APPROVE_SQL = """
+WITH due AS (
+    SELECT t.id FROM aftersales_ticket t
+    WHERE t.deadline_action = 'auto_approve' AND t.deadline <= %(now)s AND t.status = 'pending_merchant'
+    ORDER BY t.deadline, t.id
+    LIMIT %(batch)s
+    FOR UPDATE OF t SKIP LOCKED
+), moved AS (
+    UPDATE aftersales_ticket t
+    SET status = 'awaiting_shipment', version = t.version + 1, updated_at = %(now)s,
+        deadline = %(now)s + make_interval(hours => p.reship_ship_hours), deadline_action = 'ship_deadline'
+    FROM due, accounts_shop s, accounts_platformprofile p
+    WHERE t.id = due.id AND s.id = t.shop_id AND p.id = s.profile_id
+    RETURNING t.id, t.deadline
+)
+INSERT INTO aftersales_ticketevent (ticket_id, type, actor_id, at, params)
+SELECT id, 'auto_approved', NULL, %(now)s, jsonb_build_object('ship_deadline', deadline) FROM moved
+RETURNING ticket_id
+"""
+
+
+def ticket_auto_approve_due(*, batch: int = 5000) -> int:
+    """RS-03: reship tickets the merchant did not answer within 48 h are approved automatically and their
+    shipment clock starts (RS-04).
+
+    Set-based (a million due rows must sweep in seconds, PERFORMANCE.md): one statement per batch locks the
+    due rows with SKIP LOCKED, moves them along pending_merchant → awaiting_shipment (ALLOWED_TRANSITIONS),
+    bumps their version and writes their `auto_approved` timeline rows; each batch commits alone. A merchant's
+    decision holds the ticket lock (order → ticket), so the sweep skips that row; the sweep locks no order, so
+    the two never wait on each other in a cycle.
+    """
+    assert TicketStatus.AWAITING_SHIPMENT in ALLOWED_TRANSITIONS[TicketStatus.PENDING_MERCHANT]
+    moved = 0
+    while True:
+        with transaction.atomic():
+            at = now()
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(AUTO_APPROVE_SQL, {"now": at, "batch": batch})
+                    count = len(cursor.fetchall())
+            else:  # the embedded SQLite setup (bin/run): a small ORM batch, same edges and events
+                count = 0
+                for ticket in (Ticket.objects.filter(deadline_action=DeadlineAction.AUTO_APPROVE, deadline__lte=at,
+                                                     status=TicketStatus.PENDING_MERCHANT)
+                               .select_related("shop__profile").order_by("deadline", "id")[:batch]):
+                    deadline = at + dt.timedelta(hours=ticket.shop.profile.reship_ship_hours)
+                    _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="auto_approved", actor=None,
+                                deadline=deadline, deadline_action=DeadlineAction.SHIP_DEADLINE,
+                                ship_deadline=deadline.isoformat())
+                    count += 1
+        moved += count
+        if count < batch:
+            return moved

@@ -14,6 +14,8 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("payouts.api.urls")),
+    path("", include("logistics.api.urls")),
+    path("", include("aftersales.api.urls")),
 ]
 
 urlpatterns = [

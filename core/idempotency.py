@@ -18,7 +18,9 @@ import hashlib
 import json
 from functools import wraps
 
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http import Http404
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -91,7 +93,7 @@ def idempotent(view_method):
             try:
                 with transaction.atomic():
                     response = view_method(self, request, *args, **kwargs)
-            except (ApplicationError, APIException) as exc:
+            except (ApplicationError, APIException, Http404, PermissionDenied) as exc:
                 response = exception_handler(exc, {"request": request, "view": self})
             if response is None or response.status_code >= 500:
                 return response

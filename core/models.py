@@ -3,6 +3,27 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class DomainEvent(models.Model):
+    """One row of an object's timeline (STYLE.md "Events and audit"): what happened (snake_case past tense),
+    who did it (empty for clocks and callbacks), when, and its parameters. Subclasses add the subject's
+    foreign key and their tenancy paths; services write them, admin and API pages read them."""
+
+    type = models.CharField(_("type"), max_length=48)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("actor"),
+    )
+    at = models.DateTimeField(_("time"))
+    params = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.type
+
+
 class IdempotencyKey(models.Model):
     """One `Idempotency-Key` a user sent with a money-moving POST (API.md Conventions; core.idempotency).
 

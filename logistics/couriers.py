@@ -1,9 +1,11 @@
-"""The courier registry. Adding a courier is one entry here (and its adapter when interception lands)."""
+"""The courier registry. Adding a courier is one entry here (and, for a real API, its adapter class)."""
 
 import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+SANDBOX_ADAPTER = "logistics.adapters.SandboxCourier"
 
 
 @dataclass(frozen=True)
@@ -13,12 +15,20 @@ class Courier:
     tracking_pattern: re.Pattern[str]
     # INT-04: YTO contracts are effective at once; J&T and couriers added later need outlet review.
     contract_needs_review: bool = True
+    # Dotted path of the class that speaks to the courier's interception API (logistics.adapters).
+    adapter: str = SANDBOX_ADAPTER
 
 
 COURIERS: dict[str, Courier] = {
     "yto": Courier("yto", _("YTO Express (圆通)"), re.compile(r"^YT\d{13}$"), contract_needs_review=False),
     "jt": Courier("jt", _("J&T Express (极兔)"), re.compile(r"^JT\d{13}$")),
 }
+
+# INT-04: shown wherever the service is opened (admin page, API operation description).
+CONTRACT_REMINDER = _(
+    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
+    "the request and may reject it; YTO contracts take effect at once without review."
+)
 
 COURIER_CHOICES = [(c.code, c.name) for c in COURIERS.values()]
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SHOP_ROLES, Role
 from core.admin import EVERYONE, PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
 
-from .events import event_label
+from .events import event_details, event_label
 from .models import Category, Order, OrderEvent, OrderItem, Parcel, PlatformShippingRefund, Refund
 
 
@@ -47,7 +47,7 @@ class OrderEventInline(BackOfficeInline):
 
     @admin.display(description=_("details"))
     def details(self, obj):
-        return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in obj.params.items())
+        return event_details(obj.params)
 
 
 @admin.register(Order)

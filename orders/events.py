@@ -18,11 +18,59 @@ EVENT_LABELS = {
     "payout_requested": _("small payout request sent"),
     "payout_request_approved": _("small payout request approved"),
     "payout_request_rejected": _("small payout request rejected"),
+    # parcel interception (logistics.services)
+    "interception_requested": _("parcel interception requested"),
+    "intercepted": _("parcel intercepted"),
+    "interception_failed": _("parcel interception failed"),
+    "interception_returned": _("intercepted parcel returned"),
+    "interception_return_failed": _("return of intercepted parcel failed"),
+    # aftersales (ASE-R01, ASE-R04)
+    "aftersales_entry_opened": _("after-sales entry opened"),
+    "aftersales_entry_closed": _("after-sales entry closed"),
+    "aftersales_entry_requested": _("buyer asked to re-open the after-sales entry"),
+    "overdue_ticket_created": _("overdue after-sales ticket filed"),
+}
+
+
+# How the operation log reads its details: parameter names, and coded values (payout types, pay methods,
+# settlement modes, …). Apps add theirs in AppConfig.ready() (payouts, logistics, aftersales).
+PARAM_LABELS = {
+    "source": _("source"),
+    "fields": _("fields"),
+    "amount": _("amount"),
+    "reason": _("reason"),
+    "payout": _("payout no."),
+    "payout_type": _("payout type"),
+    "pay_method": _("pay method"),
+    "request": _("request no."),
+    "ticket": _("ticket no."),
+    "entry": _("entry no."),
+    "tracking_no": _("tracking number"),
+    "settlement": _("settlement"),
+    "auto": _("automatic"),
+    "fee": _("fee"),
+    "failure_reason": _("failure reason"),
+    "outcome": _("outcome"),
+    "opened_at": _("opened at"),
+}
+VALUE_LABELS: dict[str, object] = {
+    "True": _("yes"),
+    "False": _("no"),
 }
 
 
 def event_label(event_type: str) -> str:
     return str(EVENT_LABELS.get(event_type, event_type))
+
+
+def event_details(params: dict) -> str:
+    """An operation-log entry's details in the reader's language."""
+    parts = []
+    for key, value in (params or {}).items():
+        values = value if isinstance(value, list) else [value]
+        shown = ", ".join(str(VALUE_LABELS.get(str(v), v)) for v in values)
+        parts.append(f"{PARAM_LABELS.get(key, key)}: {shown}")
+    return "; ".join(parts)
 
 
 def order_synced_event(*, order: Order, source: str) -> OrderEvent:

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY, Shop
+from core.models import DomainEvent
 from logistics.couriers import COURIER_CHOICES
 
 
@@ -201,16 +202,10 @@ class PlatformShippingRefund(models.Model):
         return f"{self.amount}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(DomainEvent):
     """The order's operation log (操作日志): every service that acts on an order writes a row here."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
-    )
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "order__shop"
 

@@ -7,4 +7,9 @@ class PayoutsConfig(AppConfig):
     verbose_name = _("After-sales › Small payouts")
 
     def ready(self) -> None:
+        from orders.events import VALUE_LABELS
+
         from . import sweeps  # noqa: F401  registers the payout clocks
+        from .models import FailureReason, PayMethod, PayoutType
+
+        VALUE_LABELS.update({**dict(FailureReason.choices), **dict(PayMethod.choices), **dict(PayoutType.choices)})

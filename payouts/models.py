@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY, Shop
+from core.models import DomainEvent
 from orders.models import Order
 
 
@@ -134,7 +135,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.order_id} {self.amount}"
+        return f"#{self.pk} {self.order.order_no} {self.amount}"
 
     @property
     def deadline(self):
@@ -150,15 +151,8 @@ class Payout(models.Model):
         return None
 
 
-class PayoutEvent(models.Model):
+class PayoutEvent(DomainEvent):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events", verbose_name=_("payout"))
-    type = models.CharField(_("type"), max_length=48)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("actor"),
-    )
-    at = models.DateTimeField(_("time"))
-    params = models.JSONField(_("details"), default=dict, blank=True)
 
     tenant_shop_path = "payout__shop"
     tenant_buyer_path = "payout__order__buyer"
@@ -168,9 +162,6 @@ class PayoutEvent(models.Model):
         verbose_name_plural = _("payout events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["payout", "at"])]
-
-    def __str__(self) -> str:
-        return self.type
 
 
 class CardStatus(models.TextChoices):
@@ -269,7 +260,7 @@ class PayoutRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.order_id} {self.amount}"
+        return f"#{self.pk} {self.order.order_no} {self.amount}"
 
 
 class Notification(models.Model):

@@ -58,7 +58,11 @@ class PayoutInput:
 
 
 def _event(payout: Payout, type: str, actor: User | None = None, **params) -> PayoutEvent:
-    return PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
+    event = PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
+    # The events this request wrote, in order: a caller can answer with the payout as it stands without
+    # reading it back (payouts.api: the 201 of a new payout).
+    payout.__dict__.setdefault("written_events", []).append(event)
+    return event
 
 
 def _order_log(order_id: int, type: str, actor: User | None = None, **params) -> None:
@@ -89,7 +93,7 @@ def _lock_payout(payout_id: int) -> Payout:
     row = Payout.objects.values("order_id", "shop_id").get(pk=payout_id)
     Order.objects.select_for_update().only("pk").get(pk=row["order_id"])
     shop_account_lock(shop_id=row["shop_id"])
-    return Payout.objects.select_for_update().select_related("shop__profile", "order__buyer").get(pk=payout_id)
+    return Payout.objects.select_for_update(of=("self",)).select_related("shop__profile", "order__buyer").get(pk=payout_id)
 
 
 def _notify(payout: Payout, channel: str, kind: str, title: str, body: str, to_buyer: bool = True) -> None:
@@ -124,7 +128,9 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
 
 
 def _lock_order(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("shop__profile", "buyer").get(pk=order.pk)
+    # of=("self",): lock the order row only — not the shop, its profile (shared by every shop of the
+    # platform) or the buyer, which a plain FOR UPDATE over the join would lock too.
+    return Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "buyer").get(pk=order.pk)
 
 
 def _lock_quota(actor: User) -> PayoutQuota | None:
@@ -475,9 +481,12 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
     order = _lock_order(order)
     from .selectors import eligibility_problems
 
-    problems = eligibility_problems(order=order, shop=order.shop, profile=order.shop.profile)
+    profile = order.shop.profile
+    problems = eligibility_problems(order=order, shop=order.shop, profile=profile)
     if problems:
         raise problems[0]
+    if data.amount < profile.min_amount or money(data.amount) != data.amount:
+        raise ApplicationError(PayoutError.INVALID_AMOUNT, {"minimum": profile.min_amount})  # PAY-L10
     request = PayoutRequest.objects.create(
         shop_id=order.shop_id, order=order, type=data.type, amount=data.amount, reason=data.reason.strip(),
         buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", requester=actor,
@@ -501,7 +510,7 @@ def _may_decide(actor: User, request: PayoutRequest) -> None:
 def _lock_request(request: PayoutRequest) -> PayoutRequest:
     # Lock order: the order first (payout_create locks it again, re-entrantly), then the request.
     Order.objects.select_for_update().only("pk").get(pk=request.order_id)
-    return PayoutRequest.objects.select_for_update().select_related("shop__profile", "requester").get(pk=request.pk)
+    return PayoutRequest.objects.select_for_update(of=("self",)).select_related("shop__profile", "requester").get(pk=request.pk)
 
 
 @transaction.atomic

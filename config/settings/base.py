@@ -170,6 +170,29 @@ CELERY_BEAT_SCHEDULE = {
     "payout_top_ups_expire": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payout_top_ups_expire",)},
     # Idempotency keys are kept 7 days, then purged.
     "idempotency_keys_purge": {"task": "core.tasks.run_sweep_task", "schedule": 3600.0, "args": ("idempotency_keys_purge",)},
+    # --- logistics (parcel interception, SPEC §8) ---
+    # Submit requested interceptions to the courier and apply its results (INT-07); every minute.
+    "interception_results": {
+        "task": "core.tasks.run_sweep_task",
+        "schedule": 60.0,
+        "args": ("interception_results",),
+    },
+    # Ask the courier whether intercepted parcels are back (sandbox: `returned` after 3 days); every 10 min.
+    "interception_returns": {
+        "task": "core.tasks.run_sweep_task",
+        "schedule": 600.0,
+        "args": ("interception_returns",),
+    },
+    # --- aftersales (SPEC §8) ---
+    # RS-03: reship requests unanswered for 48 h are approved automatically (set-based batches).
+    "reship_auto_approve": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_auto_approve",)},
+    # RS-04..RS-06: missed reship shipment deadlines: penalty, 3.00 coupon, not_received refunded.
+    "reship_ship_deadline": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_ship_deadline",)},
+    # RS-07: intervention windows left unused for 48 h close their tickets.
+    "reship_window_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("reship_window_close",)},
+    # ASE-R01: re-opened after-sales entries close 5 days after opening.
+    "aftersales_entry_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0,
+                               "args": ("aftersales_entry_close",)},
 }
 
 LOGGING = {
@@ -183,6 +206,8 @@ LOGGING = {
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
+# Parcel interception: the couriers' signed result callbacks (logistics.adapters).
+COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 
 ADMIN_SITE_HEADER = _("After-sales back office")
 ADMIN_INDEX_TITLE = _("Workbench")

@@ -13,3 +13,4 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 # The payment provider's callbacks are signed with a secret that only production knows.
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET")
+COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET")

@@ -17,5 +17,5 @@ urlpatterns = [
          name="payout-request-reject"),
     path("quotas/<str:username>/", views.QuotaApi.as_view(), name="quota"),
     path("gateway/callback/", views.GatewayCallbackApi.as_view(), name="gateway-callback"),
-    path("notifications/", views.NotificationsApi.as_view(), name="notification-list"),
+    path("payout-notifications/", views.NotificationsApi.as_view(), name="payout-notification-list"),
 ]

@@ -7,12 +7,13 @@ leave through core.api.exception_handler. Every money-moving POST is `@idempoten
 """
 
 import csv
+import datetime as dt
 import json
+import re
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,9 +32,12 @@ from rest_framework.views import APIView
 
 from accounts.models import PayoutQuota, Role, User
 from accounts.services import quota_set
+from core.clock import SHANGHAI
 from core.errors import ApplicationError, CommonError
+from core.export import Echo, spreadsheet_safe
 from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
+from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
 from orders.api.views import ShippingRefundSerializer
 from orders.models import Order
@@ -104,10 +108,12 @@ class IsBuyer(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_buyer)
 
 
-class IsMainAccount(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_shop_member and user.role == Role.MAIN)
+def get_object_or_404(qs: QuerySet, **lookup):
+    """Like Django's, but as the coded error: `@idempotent` stores and replays it like any other refusal."""
+    obj = qs.filter(**lookup).first()
+    if obj is None:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    return obj
 
 
 def _invalid(**fields) -> ApplicationError:
@@ -129,11 +135,6 @@ class CardOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
-class EventOutputSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    at = serializers.DateTimeField()
-    params = serializers.JSONField()
 
 
 class QrSerializer(serializers.Serializer):
@@ -167,7 +168,7 @@ class PayoutOutputSerializer(serializers.Serializer):
     return_due_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
     cards = CardOutputSerializer(many=True)
-    events = EventOutputSerializer(many=True)
+    events = DomainEventSerializer(many=True)
 
     @extend_schema_field(QrSerializer(allow_null=True))
     def get_qr(self, payout: Payout) -> dict | None:
@@ -175,16 +176,27 @@ class PayoutOutputSerializer(serializers.Serializer):
         return top_up_qr(payout)
 
 
-def payouts_qs() -> QuerySet:
-    """Payouts with everything their output reads, in a fixed number of queries for any page size."""
-    return Payout.objects.select_related("order", "applicant", "approved_by").prefetch_related(
+def with_output_relations(qs: QuerySet) -> QuerySet:
+    """Everything PayoutOutputSerializer reads, in a fixed number of queries for any page size."""
+    return qs.select_related("order", "applicant", "approved_by").prefetch_related(
         Prefetch("cards", queryset=PayoutCard.objects.order_by("sent_at", "id")),
         Prefetch("events", queryset=PayoutEvent.objects.select_related("actor").order_by("at", "id")),
     )
 
 
+def payouts_qs() -> QuerySet:
+    return with_output_relations(Payout.objects.all())
+
+
 def _payout_body(payout_id: int) -> dict:
     return PayoutOutputSerializer(payouts_qs().get(pk=payout_id)).data
+
+
+def _new_payout_body(payout: Payout) -> dict:
+    """A payout this request created, from the objects in hand: its order, applicant and approver are loaded,
+    it has no card yet, and its events are the ones payout_create wrote (no read-back on the hot path)."""
+    payout._prefetched_objects_cache = {"cards": [], "events": payout.written_events}
+    return PayoutOutputSerializer(payout).data
 
 
 class PreviousPayoutSerializer(serializers.Serializer):
@@ -384,21 +396,18 @@ class CsvRenderer(BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode() if data is not None else b""
 
 
-class _Echo:
-    def write(self, value):
-        return value
 
 
 def _csv_value(value) -> str:
     if value is None:
         return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(SHANGHAI).isoformat()
+    return str(spreadsheet_safe(value))
 
 
 def _csv_rows(qs: QuerySet, chinese_header: bool):
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff"  # BOM: spreadsheet apps read the Chinese as UTF-8
     yield writer.writerow([zh if chinese_header else key for key, zh in CSV_COLUMNS])
     rows = qs.values_list(
@@ -410,13 +419,33 @@ def _csv_rows(qs: QuerySet, chinese_header: bool):
         yield writer.writerow([_csv_value(v) for v in row])
 
 
+class DayOrMomentField(serializers.DateTimeField):
+    """A moment (ISO 8601), or a calendar day of Asia/Shanghai: its start (`end=False`) or its last moment."""
+
+    def __init__(self, *, end: bool, **kwargs):
+        self.end = end
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.fullmatch(r".+T.+ \d\d:?\d\d", value.strip()):
+            value = value.strip()[::-1].replace(" ", "+", 1)[::-1]  # an unencoded "+08:00" arrives as " 08:00"
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                day = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or ISO 8601")
+            start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+            return start + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if self.end else start
+        return super().to_internal_value(value)
+
+
 class PayoutFilterSerializer(serializers.Serializer):
     order_no = serializers.CharField(required=False, allow_blank=True, max_length=64)
     product_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     applicant = serializers.CharField(required=False, allow_blank=True, max_length=150)
     status = serializers.ChoiceField(choices=PayoutStatus.choices, required=False, allow_blank=True)
-    created_from = serializers.DateTimeField(required=False, allow_null=True)
-    created_to = serializers.DateTimeField(required=False, allow_null=True)
+    created_from = DayOrMomentField(end=False, required=False, allow_null=True)
+    created_to = DayOrMomentField(end=True, required=False, allow_null=True)
     header = serializers.ChoiceField(choices=["key", "zh"], required=False, default="key")
 
 
@@ -453,11 +482,7 @@ class PayoutsApi(TenantScopedMixin, APIView):
             )
             response["Content-Disposition"] = 'attachment; filename="payouts.csv"'
             return response
-        qs = qs.select_related("order", "applicant", "approved_by").prefetch_related(
-            Prefetch("cards", queryset=PayoutCard.objects.order_by("sent_at", "id")),
-            Prefetch("events", queryset=PayoutEvent.objects.select_related("actor").order_by("at", "id")),
-        )
-        return _paginated(self, qs, PayoutOutputSerializer)
+        return _paginated(self, with_output_relations(qs), PayoutOutputSerializer)
 
     @extend_schema(
         operation_id="payouts_create",
@@ -471,7 +496,7 @@ class PayoutsApi(TenantScopedMixin, APIView):
         data.is_valid(raise_exception=True)
         order = _shop_order(request, data.validated_data["order_no"])
         payout = payout_create(order=order, data=data.to_payout_input(), actor=request.user)
-        return Response(_payout_body(payout.pk), status=status.HTTP_201_CREATED)
+        return Response(_new_payout_body(payout), status=status.HTTP_201_CREATED)
 
 
 class _PayoutObjectMixin(TenantScopedMixin):

@@ -267,3 +267,13 @@ def test_only_shop_people_may_create_payouts(demo, api, token):
 
 def test_no_token_is_401(demo, api):
     error_of(api().post("/api/v1/payouts/", BODY, format="json"), 401, "not_authenticated")
+
+
+def test_pay_s01_the_201_body_equals_the_payout_read_back(demo, api):
+    """The create answer is built from the objects in hand; it must read exactly like GET payouts/{id}/."""
+    for token, order_no in (("tok-dy_admin", "DY1001"), ("tok-pdd_admin", "PDD2001")):
+        created = api(token).post("/api/v1/payouts/", {"order_no": order_no, "type": "shipping_fee", "amount": "5.00",
+                                                       "reason": "运费", "buyer_message": "补运费"}, format="json")
+        assert created.status_code == 201, created.json()
+        body = created.json()
+        assert body == api(token).get(f"/api/v1/payouts/{body['id']}/").json()

@@ -77,7 +77,12 @@ def test_continue_another_shops_payout_is_404(demo, api):
     created = create(api("tok-dy_admin"))
     before = snapshot()
     error_of(api("tok-pdd_admin").post(f"/api/v1/payouts/{created['id']}/continue/"), 404, "not_found")
-    assert snapshot() == before
+    url = f"/api/v1/payouts/{created['id']}/continue/"
+    first = api("tok-pdd_admin").post(url, HTTP_IDEMPOTENCY_KEY="c-404")
+    again = api("tok-pdd_admin").post(url, HTTP_IDEMPOTENCY_KEY="c-404")
+    error_of(again, 404, "not_found")
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert snapshot() == before and Payout.objects.get().status == "pending"
 
 
 def _scan_payout(api, channel="wechat") -> dict:
@@ -149,27 +154,27 @@ def test_pay_c01_s04_failure_sends_a_card_and_messages(demo, api):
     card = body["cards"][0]
     assert card["status"] == "sent" and card["account_masked"] == "" and at(card["expires_at"])
     assert set(card) >= {"id", "status", "expires_at", "account_masked"}
-    station = api("tok-pdd_admin").get("/api/v1/notifications/").json()
+    station = api("tok-pdd_admin").get("/api/v1/payout-notifications/").json()
     assert station["count"] == 1
     assert station["results"][0]["channel"] == "station" and station["results"][0]["kind"] == "payout_failed"
     assert station["results"][0]["payout_id"] == body["id"] and station["results"][0]["order_no"] == "PDD2005"
-    mine = api("tok-buyer_invalid").get("/api/v1/notifications/").json()
+    mine = api("tok-buyer_invalid").get("/api/v1/payout-notifications/").json()
     assert {n["channel"] for n in mine["results"]} == {"app", "chat"}
-    assert api("tok-buyer_ok").get("/api/v1/notifications/").json()["count"] == 0
-    assert api("tok-dy_admin").get("/api/v1/notifications/").json()["count"] == 0
+    assert api("tok-buyer_ok").get("/api/v1/payout-notifications/").json()["count"] == 0
+    assert api("tok-dy_admin").get("/api/v1/payout-notifications/").json()["count"] == 0
 
 
 def test_pay_s04_success_notifies_the_buyer_in_the_app_and_by_wechat(demo, api):
     created = create(api("tok-pdd_admin"), **PDD_BODY)
     assert signed_callback(api(), {"ref": f"PO{created['id']}-1", "status": "succeeded"}).status_code == 200
-    mine = api("tok-buyer_ok").get("/api/v1/notifications/").json()["results"]
+    mine = api("tok-buyer_ok").get("/api/v1/payout-notifications/").json()["results"]
     assert sorted(n["channel"] for n in mine) == ["app", "wechat"]
     assert all(n["title"] == "商家补偿转账通知" for n in mine)
-    assert api("tok-pdd_admin").get("/api/v1/notifications/").json()["count"] == 0
+    assert api("tok-pdd_admin").get("/api/v1/payout-notifications/").json()["count"] == 0
 
 
 def test_notifications_are_for_shop_people_and_buyers_only(demo, api):
-    error_of(api("tok-ops1").get("/api/v1/notifications/"), 403, "permission_denied")
+    error_of(api("tok-ops1").get("/api/v1/payout-notifications/"), 403, "permission_denied")
 
 
 def test_pay_c02_c04_buyer_submits_the_card_and_sees_only_the_masked_account(demo, api):

@@ -234,7 +234,7 @@ PATHS = {
     "/api/v1/payout-requests/{request_id}/reject/": {"post"},
     "/api/v1/quotas/{username}/": {"get", "put"},
     "/api/v1/gateway/callback/": {"post"},
-    "/api/v1/notifications/": {"get"},
+    "/api/v1/payout-notifications/": {"get"},
     "/api/v1/shop/balance/": {"get"},
 }
 
@@ -256,3 +256,38 @@ def test_openapi_schema_lists_every_payouts_path_with_its_methods_and_responses(
     assert {"201", "400", "422", "429"} <= set(created["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in created["parameters"])
     assert BODY.keys() <= set(schema["components"]["schemas"]["PayoutInput"]["properties"])
+
+
+def test_pay_r01_time_range_by_shanghai_calendar_day(demo, api):
+    """A day given as YYYY-MM-DD is the Asia/Shanghai calendar day: 23:30 and 00:30 fall on two days."""
+    from core.clock import SHANGHAI
+
+    day = shanghai_date()
+    late = dt.datetime.combine(day, dt.time(23, 30), tzinfo=SHANGHAI)
+    with time_machine.travel(late, tick=False):
+        p1 = create(api("tok-dy_admin"))["id"]
+    with time_machine.travel(late + dt.timedelta(hours=1), tick=False):
+        p2 = create(api("tok-dy_admin"), order_no="DY1002")["id"]
+    client = api("tok-dy_admin")
+    same = {"created_from": day.isoformat(), "created_to": day.isoformat()}
+    assert _ids(client.get("/api/v1/payouts/", same)) == [p1]
+    following = (day + dt.timedelta(days=1)).isoformat()
+    assert _ids(client.get("/api/v1/payouts/", {"created_from": following, "created_to": following})) == [p2]
+    assert _ids(client.get("/api/v1/payouts/", {"created_from": day.isoformat()})) == [p2, p1]
+    error_of(client.get("/api/v1/payouts/", {"created_from": "2026-02-30"}), 400, "invalid")
+
+
+def test_pay_r01_csv_export_neutralises_spreadsheet_formulas_and_reads_shanghai_time(demo, api):
+    create(api("tok-dy_admin"), reason="=HYPERLINK(\"http://x\")", buyer_message="@SUM(1)")
+    rows = _csv(api("tok-dy_admin").get("/api/v1/payouts/?format=csv"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["reason"] == "'=HYPERLINK(\"http://x\")" and row["buyer_message"] == "'@SUM(1)"
+    assert row["created_at"].endswith("+08:00")
+
+
+def test_pay_r01_time_filter_accepts_an_offset_whose_plus_was_not_url_encoded(records, api):
+    from core.clock import SHANGHAI
+
+    moment = (records["t0"] + dt.timedelta(minutes=30)).astimezone(SHANGHAI).replace(tzinfo=None).isoformat()
+    response = api("tok-dy_admin").get(f"/api/v1/payouts/?created_from={moment}+08:00")
+    assert _ids(response) == [records["p3"], records["p2"]]

@@ -459,3 +459,11 @@ def test_pay_l08_douyin_sub_account_without_quota_cannot_continue(orders, users,
     assert info.value.code == "no_payout_permission"
     assert Payout.objects.get(pk=payout.pk).status == "pending"
     assert payout_continue(payout=payout, actor=users["dy_cs1"]).status == "processing"
+
+
+@pytest.mark.parametrize("amount", ["0.99", "1.001", "-5.00"])
+def test_pay_a01_pay_l10_request_with_an_unacceptable_amount_is_refused(orders, users, pay, amount):
+    with pytest.raises(ApplicationError) as info:
+        payout_request_create(order=orders["PDD2001"], data=pay(amount), actor=users["pdd_cs2"])
+    assert info.value.code == "invalid_amount"
+    assert not PayoutRequest.objects.exists()

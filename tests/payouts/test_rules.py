@@ -343,3 +343,21 @@ def test_pay_s01_hold_once_and_ledger_clean(orders, users, pay):
     assert ShopAccount.objects.get(shop__key="dy").balance == before - Decimal("12.34")
     assert payout.held == Decimal("12.34") and payout.status == "pending"
     assert ledger_drifts() == []
+
+
+def test_locks_take_only_their_own_rows_never_the_shared_profile(orders, users, pay):
+    """A FOR UPDATE over a join would also lock the shop's platform profile — one row shared by every shop
+    of the platform — and serialise all shops' payouts. Every lock names its table (FOR UPDATE OF)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from payouts.services import payout_continue
+
+    with CaptureQueriesContext(connection) as queries:
+        payout = payout_create(order=orders["DY1001"], data=pay(), actor=users["dy_cs1"])
+        payout_continue(payout=payout, actor=users["dy_cs1"])
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) >= 4
+    for sql in locks:
+        assert " JOIN " not in sql or "FOR UPDATE OF" in sql, sql
+        assert "accounts_platformprofile" not in sql.split("FOR UPDATE")[1], sql

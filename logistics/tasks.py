@@ -1,0 +1,10 @@
+"""Thin tasks: load by id, call the service."""
+
+from celery import shared_task
+
+
+@shared_task(name="logistics.tasks.process_interception_task")
+def process_interception_task(interception_id: int) -> bool:
+    from .services import interception_process
+
+    return interception_process(interception_id=interception_id)
