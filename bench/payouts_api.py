@@ -82,7 +82,6 @@ def child_env(conn_max_age: int) -> dict:
     env.update(
         DJANGO_SETTINGS_MODULE=os.environ.get("BENCH_SETTINGS_MODULE", "config.settings.production"),
         DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex,
-        PAYOUT_CALLBACK_SECRET="bench-callback-" + uuid.uuid4().hex,
         DATABASE_URL=f"{PG_URL}/{DB_NAME}" + (f"?conn_max_age={conn_max_age}" if conn_max_age else ""),
         CACHE_URL=CACHE_URL,
         CELERY_BROKER_URL=BROKER_URL,
@@ -90,6 +89,10 @@ def child_env(conn_max_age: int) -> dict:
         DJANGO_SECURE_COOKIES="false",
         PYTHONUNBUFFERED="1",
     )
+    # Every secret production.py requires (DJANGO_SECRET_KEY, PAYOUT_CALLBACK_SECRET, …): a random one each.
+    production = (ROOT / "config" / "settings" / "production.py").read_text()
+    for name in re.findall(r'env\("([A-Z0-9_]+)"\)', production):
+        env.setdefault(name, f"bench-{name.lower()}-{uuid.uuid4().hex}")
     if PG["password"]:
         env["PGPASSWORD"] = PG["password"]
     return env
@@ -562,12 +565,12 @@ def statement_kind(sql: str) -> str:
     verb = sql.split(None, 1)[0].upper()
     if verb in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"):
         return verb
-    m = re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', sql)
+    m = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql, re.IGNORECASE)
     kind = f"{verb} {m.group(1) if m else '?'}"
     if "FOR UPDATE" in sql:
         kind += " FOR UPDATE"
     for marker in ("COUNT(", "SUM(", "SELECT 1 AS"):
-        if marker in sql:
+        if marker in sql.upper():
             kind += f" [{marker.rstrip('(').replace('SELECT 1 AS', 'EXISTS')}]"
             break
     return kind
