@@ -56,6 +56,7 @@ PARAM_LABELS = {
 VALUE_LABELS: dict[str, object] = {
     "True": _("yes"),
     "False": _("no"),
+    "scenario": _("platform sync"),
 }
 
 
