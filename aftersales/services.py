@@ -12,7 +12,9 @@ from core.clock import now
 from core.errors import ApplicationError, CommonError
 from core.money import money
 from logistics.couriers import tracking_no_valid
+from orders.events import order_event_add
 from orders.models import Order, OrderEvent, Parcel, Refund
+from orders.services import order_lock
 
 from .errors import AftersalesError
 from .models import (
@@ -111,12 +113,6 @@ def _check_buyer(ticket: Ticket, actor: User) -> None:
         raise ApplicationError(CommonError.NOT_FOUND)
 
 
-def _order_lock(order_id: int) -> Order:
-    # OF self: lock the order only, not its shop, profile, category or buyer rows.
-    return (Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "category", "buyer")
-            .get(pk=order_id))
-
-
 def notify_buyer(*, order: Order, kind: str, title: str, body: str, ticket: Ticket | None = None) -> None:
     """Record a station message (站内信) and a push to the buyer (ASE-R05); the platform's app delivers them."""
     at = now()
@@ -139,7 +135,7 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
     buyer's pending request fulfilled and notifies the buyer by station message and push (ASE-R05).
     Locks the order row.
     """
-    order = _order_lock(order.pk)
+    order = order_lock(order_id=order.pk)
     if not (actor.is_superuser or (actor.is_shop_member and actor.shop_id == order.shop_id)):
         raise ApplicationError(AftersalesError.NOT_SHOP_MEMBER)
     at = now()
@@ -160,9 +156,8 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
     if request:
         request.status, request.fulfilled_at = EntryRequest.Status.FULFILLED, at
         request.save(update_fields=["status", "fulfilled_at"])
-    OrderEvent.objects.create(order=order, type="aftersales_entry_opened", actor=actor, at=at,
-                              params={"closes_at": entry.closes_at.isoformat(),
-                                      "request": request.pk if request else None})
+    order_event_add(order_id=order.pk, type="aftersales_entry_opened", actor=actor, at=at,
+                    closes_at=entry.closes_at.isoformat(), request=request.pk if request else None)
     notify_buyer(order=order, kind="entry_opened", title="售后入口已打开",
                  body=f"商家已为订单{order.order_no}打开售后入口,{order.shop.profile.entry_open_days}天内可申请售后。")
     return entry
@@ -171,15 +166,15 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
 def _entry_close(*, entry: AftersalesEntry, at) -> None:
     entry.status, entry.closed_at = AftersalesEntry.Status.CLOSED, at
     entry.save(update_fields=["status", "closed_at"])
-    OrderEvent.objects.create(order_id=entry.order_id, type="aftersales_entry_closed", at=at,
-                              params={"entry": entry.pk, "opened_at": entry.opened_at.isoformat()})
+    order_event_add(order_id=entry.order_id, type="aftersales_entry_closed", at=at, entry=entry.pk,
+                    opened_at=entry.opened_at.isoformat())
 
 
 @transaction.atomic
 def entry_request(*, order: Order, buyer: User) -> EntryRequest:
     """The buyer asks for the entry to be opened again after it closed (ASE-R01); the request shows on the
     order (operation log). A second ask while one is pending returns the pending one. Locks the order."""
-    order = _order_lock(order.pk)
+    order = order_lock(order_id=order.pk)
     if order.buyer_id != buyer.pk:
         raise ApplicationError(CommonError.NOT_FOUND)
     at = now()
@@ -191,8 +186,7 @@ def entry_request(*, order: Order, buyer: User) -> EntryRequest:
     if pending:
         return pending
     request = EntryRequest.objects.create(order=order, buyer=buyer, created_at=at)
-    OrderEvent.objects.create(order=order, type="aftersales_entry_requested", actor=buyer, at=at,
-                              params={"request": request.pk})
+    order_event_add(order_id=order.pk, type="aftersales_entry_requested", actor=buyer, at=at, request=request.pk)
     return request
 
 
@@ -251,7 +245,7 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
     limited (ASE-R02, R04) and follows the same flow (ASE-R06). A reship has its own window (RS-01), needs no
     re-opened entry and counts toward the 5 (RS-10); its answer clock starts (RS-03).
     """
-    order = _order_lock(order.pk)
+    order = order_lock(order_id=order.pk)
     if order.buyer_id != buyer.pk:
         raise ApplicationError(CommonError.NOT_FOUND)
     at = now()
@@ -295,8 +289,7 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
     ticket_event_add(ticket=ticket, type="created", actor=buyer, reason=reason, labels=ticket.labels,
                      amount=str(amount) if amount is not None else None)
     if entry is not None:
-        OrderEvent.objects.create(order=order, type="overdue_ticket_created", actor=buyer, at=at,
-                                  params={"ticket": ticket.pk, "entry": entry.pk})
+        order_event_add(order_id=order.pk, type="overdue_ticket_created", actor=buyer, at=at, ticket=ticket.pk, entry=entry.pk)
     # INT-06: where the shop turned on 快递拦截自动退, a refund-only ticket intercepts the order's parcels in
     # transit at once (logistics imports this module, hence the local import). It never fails the creation.
     from logistics.services import interception_auto_on_ticket_created

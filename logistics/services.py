@@ -18,7 +18,8 @@ from aftersales.services import ticket_event_add, ticket_lock, ticket_refund
 from core.clock import now
 from core.errors import ApplicationError, CommonError
 from core.money import ZERO, money
-from orders.models import OrderEvent, OrderItem, Parcel
+from orders.events import order_event_add
+from orders.models import OrderItem, Parcel
 
 from .adapters import SANDBOX_RETURN_AFTER, InterceptionResult, adapter_for
 from .couriers import COURIERS
@@ -66,10 +67,6 @@ def _transition(obj, to: str, *, table: dict, event_model, subject: str, actor: 
     obj.save(update_fields=["status", "version", *fields])
     event_model.objects.create(**{subject: obj}, type=event_type, actor=actor, at=now(), params=params)
     return obj
-
-
-def _order_event(order_id: int, type: str, actor: User | None, **params) -> None:
-    OrderEvent.objects.create(order_id=order_id, type=type, actor=actor, at=now(), params=params)
 
 
 def _require_main_account(actor: User, shop: Shop) -> None:
@@ -275,7 +272,7 @@ def interception_request(*, ticket: Ticket, tracking_nos: list[str], mode: str, 
                                          params={"settlement": mode, "auto": auto})
         ticket_event_add(ticket=ticket, type="interception_requested", actor=actor,
                          tracking_no=parcel.tracking_no, settlement=mode, auto=auto)
-        _order_event(ticket.order_id, "interception_requested", actor, tracking_no=parcel.tracking_no,
+        order_event_add(order_id=ticket.order_id, type="interception_requested", actor=actor, tracking_no=parcel.tracking_no,
                      settlement=mode, auto=auto)
         created.append(interception)
     ids = [i.pk for i in created]
@@ -351,7 +348,7 @@ def interception_result_apply(*, interception_id: int, result: InterceptionResul
                     fields=("failure_reason", "check_at", "finished_at"), failure_reason=interception.failure_reason)
         ticket_event_add(ticket=ticket, type="interception_failed", tracking_no=interception.tracking_no,
                          failure_reason=interception.failure_reason)
-        _order_event(ticket.order_id, "interception_failed", None, tracking_no=interception.tracking_no,
+        order_event_add(order_id=ticket.order_id, type="interception_failed", actor=None, tracking_no=interception.tracking_no,
                      failure_reason=interception.failure_reason)
         return True
     Parcel.objects.filter(pk=interception.parcel_id).update(status=Parcel.Status.RETURNING)
@@ -368,7 +365,7 @@ def interception_result_apply(*, interception_id: int, result: InterceptionResul
                 fee=str(interception.platform_fee), fee_source=interception.fee_source)
     ticket_event_add(ticket=ticket, type="intercepted", tracking_no=interception.tracking_no,
                      settlement=interception.settlement)
-    _order_event(ticket.order_id, "intercepted", None, tracking_no=interception.tracking_no,
+    order_event_add(order_id=ticket.order_id, type="intercepted", actor=None, tracking_no=interception.tracking_no,
                  settlement=interception.settlement, fee=str(interception.platform_fee))
     ticket_refund(ticket=ticket, actor=None, cause="interception_succeeded")
     return True
@@ -399,7 +396,8 @@ def interception_return_report(*, interception: Interception, outcome: str, acto
     _transition(interception, to, table=ALLOWED_TRANSITIONS, event_model=InterceptionEvent, subject="interception",
                 actor=actor, event_type=event, fields=("return_outcome", "finished_at", "return_due_at"),
                 outcome=outcome)
-    _order_event(interception.parcel.order_id, f"interception_{event}", actor, tracking_no=interception.tracking_no,
+    order_event_add(order_id=interception.parcel.order_id, type=f"interception_{event}", actor=actor,
+                    tracking_no=interception.tracking_no,
                  outcome=outcome)
     return interception
 

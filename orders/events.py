@@ -74,6 +74,11 @@ def event_details(params: dict) -> str:
     return "; ".join(parts)
 
 
+def order_event_add(*, order_id: int, type: str, actor=None, at=None, **params) -> OrderEvent:
+    """One operation-log entry (操作日志): every app that acts on an order writes through this."""
+    return OrderEvent.objects.create(order_id=order_id, type=type, actor=actor, at=at or now(), params=params)
+
+
 def order_synced_event(*, order: Order, source: str) -> OrderEvent:
     return OrderEvent.objects.create(order=order, type="synced", at=now(), params={"source": source})
 

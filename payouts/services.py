@@ -20,7 +20,9 @@ from accounts.services import ledger_post, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
-from orders.models import Order, OrderEvent
+from orders.events import order_event_add
+from orders.models import Order
+from orders.services import order_lock
 
 from .errors import PayoutError
 from .models import (
@@ -63,10 +65,6 @@ def _event(payout: Payout, type: str, actor: User | None = None, **params) -> Pa
     # reading it back (payouts.api: the 201 of a new payout).
     payout.__dict__.setdefault("written_events", []).append(event)
     return event
-
-
-def _order_log(order_id: int, type: str, actor: User | None = None, **params) -> None:
-    OrderEvent.objects.create(order_id=order_id, type=type, actor=actor, at=now(), params=params)
 
 
 def _counted_when(payout: Payout, status: str) -> bool:
@@ -127,12 +125,6 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
         raise ApplicationError(PayoutError.PRODUCT_NOT_IN_ORDER)
 
 
-def _lock_order(order: Order) -> Order:
-    # of=("self",): lock the order row only — not the shop, its profile (shared by every shop of the
-    # platform) or the buyer, which a plain FOR UPDATE over the join would lock too.
-    return Order.objects.select_for_update(of=("self",)).select_related("shop__profile", "buyer").get(pk=order.pk)
-
-
 def _lock_quota(actor: User) -> PayoutQuota | None:
     if actor.role != Role.SUB:
         return None
@@ -141,7 +133,7 @@ def _lock_quota(actor: User) -> PayoutQuota | None:
 
 def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_request: bool):
     """Lock order → shop account → quota, then sum and check every rule against what is committed."""
-    order = _lock_order(order)
+    order = order_lock(order_id=order.pk)
     account: ShopAccount = shop_account_lock(shop_id=order.shop_id)
     quota = None if for_request else _lock_quota(actor)
     profile = order.shop.profile
@@ -213,7 +205,7 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                     ref_id=payout.pk, actor=actor, account=account)
     _event(payout, "created", actor, amount=str(payout.amount), pay_method=payout.pay_method,
            **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
-    _order_log(order.pk, "payout_created", actor, payout=payout.pk, amount=str(payout.amount),
+    order_event_add(order_id=order.pk, type="payout_created", actor=actor, payout=payout.pk, amount=str(payout.amount),
                payout_type=payout.type, pay_method=payout.pay_method)
     if by_balance and profile.pending_auto_submit_seconds == 0:
         _submit(payout, actor=None)
@@ -335,7 +327,8 @@ def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, 
                     source=source)
         _close_open_cards(payout)
         _wipe_card_accounts(payout)
-        _order_log(payout.order_id, "payout_succeeded", None, payout=payout.pk, amount=str(payout.amount))
+        order_event_add(order_id=payout.order_id, type="payout_succeeded", actor=None, payout=payout.pk,
+                        amount=str(payout.amount))
         # PAY-S04: app message and WeChat 「商家补偿转账通知」.
         body = (f"商家「{payout.shop.name}」向您转账补偿 {payout.amount} 元,订单 {payout.order.order_no}。"
                 f"留言:{payout.buyer_message}")
@@ -372,7 +365,7 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
                     ref_id=payout.pk)
         _event(payout, "hold_released", None, amount=str(released))
     _close_open_cards(payout, status=CardStatus.EXPIRED)
-    _order_log(payout.order_id, "payout_failed", None, payout=payout.pk, reason=reason)
+    order_event_add(order_id=payout.order_id, type="payout_failed", actor=None, payout=payout.pk, reason=reason)
     # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
     _notify(payout, Notification.Channel.APP, "payout_failed", "小额打款失败通知",
             f"商家向您发起的 {payout.amount} 元补偿打款失败,请联系平台客服处理。")
@@ -478,7 +471,7 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
     nothing is counted. The order's eligibility is checked now, and every rule again at approval."""
     _may_pay(actor, order)
     _validate_input(PayoutInput(**{**data.__dict__, "pay_method": PayMethod.BALANCE, "scan_channel": ""}), order)
-    order = _lock_order(order)
+    order = order_lock(order_id=order.pk)
     from .selectors import eligibility_problems
 
     profile = order.shop.profile
@@ -492,7 +485,7 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
         buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", requester=actor,
         created_at=now(),
     )
-    _order_log(order.pk, "payout_requested", actor, request=request.pk, amount=str(request.amount))
+    order_event_add(order_id=order.pk, type="payout_requested", actor=actor, request=request.pk, amount=str(request.amount))
     return request
 
 
@@ -527,7 +520,7 @@ def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
     payout = payout_create(order=request.order, data=data, actor=actor, approved_by=actor, request=request)
     request.status, request.decided_by, request.decided_at, request.payout = RequestStatus.APPROVED, actor, now(), payout
     request.save(update_fields=["status", "decided_by", "decided_at", "payout"])
-    _order_log(request.order_id, "payout_request_approved", actor, request=request.pk, payout=payout.pk)
+    order_event_add(order_id=request.order_id, type="payout_request_approved", actor=actor, request=request.pk, payout=payout.pk)
     return payout
 
 
@@ -542,7 +535,8 @@ def payout_request_reject(*, request: PayoutRequest, actor: User, reason: str) -
     request.status, request.decided_by, request.decided_at = RequestStatus.REJECTED, actor, now()
     request.reject_reason = reason.strip()[:255]
     request.save(update_fields=["status", "decided_by", "decided_at", "reject_reason"])
-    _order_log(request.order_id, "payout_request_rejected", actor, request=request.pk, reason=request.reject_reason)
+    order_event_add(order_id=request.order_id, type="payout_request_rejected", actor=actor, request=request.pk,
+                    reason=request.reject_reason)
     return request
 
 
@@ -578,7 +572,7 @@ def payout_close(*, payout_id: int) -> bool:
     if payout.pay_method == PayMethod.SCAN:
         # PAY-Q01: topped-up money never entered the balance; it goes back to the channel that paid it.
         _event(payout, "refunded_to_channel", None, channel=payout.scan_channel, amount=str(payout.amount))
-    _order_log(payout.order_id, "payout_closed", None, payout=payout.pk)
+    order_event_add(order_id=payout.order_id, type="payout_closed", actor=None, payout=payout.pk)
     return True
 
 
@@ -621,6 +615,3 @@ def payout_card_expire(*, card_id: int) -> bool:
     _event(payout, "card_expired", None, card=card.token)
     return True
 
-
-def money_or_none(value) -> Decimal | None:
-    return None if value in (None, "") else money(value)
