@@ -38,6 +38,13 @@ class ApplicationError(Exception):
     def message_en(self) -> str:
         return self.error.message_en.format(**self.params)
 
+    def text(self) -> str:
+        """The refusal as a page in the current language shows it: the one admin error renderer. Rule IDs stay
+        in the API's `rule` field and the docs, never in what merchants read (SEC-06)."""
+        from django.utils import translation
+
+        return self.message if (translation.get_language() or "zh-hans").startswith("zh") else self.message_en
+
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message, "message_en": self.message_en}
         if self.error.rule:
