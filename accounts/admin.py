@@ -2,17 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import (
-    EVERYONE,
-    PLATFORM,
-    SHOP_AND_PLATFORM,
-    BackOfficeAdmin,
-    BackOfficeHistoryAdmin,
-    BackOfficeInline,
-)
+from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin, BackOfficeInline
 from core.errors import ApplicationError
 
 from .models import CalendarDay, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
 from .services import quota_check, quota_set
 
 MAIN = frozenset({Role.MAIN})

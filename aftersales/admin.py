@@ -14,7 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES
-from core.admin import PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
+from accounts.roles import PLATFORM, SHOP_AND_PLATFORM
+from core.admin import BackOfficeAdmin, BackOfficeInline
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
 from logistics.couriers import COURIER_CHOICES

@@ -9,12 +9,14 @@ write rolls back with it).
 
 Registered hooks (name → who listens):
 - `ticket_created` (aftersales.services.ticket_create) → logistics: INT-06 auto-interception.
+- `shop_balance_figures` (accounts' `shop/balance/`, with `shop_id`) → payouts: `paid_out_today`; each
+  listener returns a dict of figures that the answer adds.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("ticket_created",)
+KNOWN = ("ticket_created", "shop_balance_figures")
 _HOOKS: dict[str, list[Callable[..., Any]]] = {name: [] for name in KNOWN}
 
 

@@ -1,21 +1,6 @@
 """The foundation's own periodic checks."""
 
-import logging
-
 from core.clocks import sweep
-
-logger = logging.getLogger("ledger")
-
-
-@sweep("ledger_verify")
-def ledger_verify_sweep() -> int:
-    """Re-add the shop ledger and log every drift at ERROR, so an auditor hears of it within the hour."""
-    from accounts.selectors import ledger_drifts
-
-    drifts = ledger_drifts()
-    for d in drifts:
-        logger.error("ledger drift: shop %s %s cached %s summed %s", d.shop_id, d.column, d.cached, d.summed)
-    return 0
 
 
 @sweep("idempotency_keys_purge")

@@ -16,8 +16,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES, Role
+from accounts.roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
 from aftersales.models import Ticket
-from core.admin import EVERYONE, PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
+from core.admin import BackOfficeAdmin, BackOfficeInline
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
 

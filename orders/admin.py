@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES, Role
-from core.admin import EVERYONE, PLATFORM, SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
+from accounts.roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
+from core.admin import BackOfficeAdmin, BackOfficeInline
 
 from .events import event_details, event_label
 from .models import Category, Order, OrderEvent, OrderItem, Parcel, PlatformShippingRefund, Refund

@@ -9,7 +9,7 @@ class PayoutsConfig(AppConfig):
     def ready(self) -> None:
         from orders.events import VALUE_LABELS
 
-        from . import sweeps  # noqa: F401  registers the payout clocks
+        from . import hooks, sweeps  # noqa: F401  registers the payout clocks and shop_balance_figures
         from .models import FailureReason, PayMethod, PayoutType
 
         VALUE_LABELS.update({**dict(FailureReason.choices), **dict(PayMethod.choices), **dict(PayoutType.choices)})

@@ -4,8 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import shop_balance_get
+from core import hooks
 from core.permissions import IsShopMember
-from payouts.selectors import paid_out_today
 
 
 class ShopBalanceApi(APIView):
@@ -28,5 +28,7 @@ class ShopBalanceApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request):
         shop_id = request.user.shop_id
-        body = {**shop_balance_get(shop_id=shop_id), "paid_out_today": paid_out_today(shop_id=shop_id)}
+        body = shop_balance_get(shop_id=shop_id)
+        for figures in hooks.fire("shop_balance_figures", shop_id=shop_id):  # payouts adds paid_out_today
+            body.update(figures)
         return Response(self.OutputSerializer(body).data)
