@@ -42,3 +42,28 @@ def test_no_status_assigned_outside_the_kernel():
                     and any(k.arg == "status" for k in node.keywords):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} (.update(status=…))")
     assert offenders == []
+
+
+def _diagram_edges() -> set[tuple[str, str]]:
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    block = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    edges = set()
+    for line in block.splitlines():
+        if "-->" in line:
+            left, right = (part.strip().split("[")[0].split("(")[0].strip() for part in line.split("-->"))
+            edges.add((left, right))
+    return edges
+
+
+def test_architecture_diagram_is_the_real_graph():
+    """The Mermaid graph in docs/ARCHITECTURE.md draws exactly the app-level imports that exist (an arrow
+    `a --> b`: a imports b), and every arrow points down the import-linter layers."""
+    import grimp
+
+    graph = grimp.build_graph(*APPS)
+    real = {(a, b) for a in APPS for b in APPS
+            if a != b and graph.direct_import_exists(importer=a, imported=b, as_packages=True)}
+    assert _diagram_edges() == real
+    layers = [["logistics"], ["payouts", "aftersales"], ["notifications"], ["orders"], ["accounts"], ["core"]]
+    rank = {app: i for i, names in enumerate(layers) for app in names}
+    assert all(rank[a] < rank[b] for a, b in real)
