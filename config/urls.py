@@ -24,3 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
 ]
+
+handler400 = "core.api.api_error_400"
+handler403 = "core.api.api_error_403"
+handler404 = "core.api.api_error_404"
+handler500 = "core.api.api_error_500"

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,6 +25,11 @@ _DRF_CODES = {
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.error.status)
+    if isinstance(exc, RequestDataTooBig):  # SEC-04: the API's shape, not Django's HTML 400
+        return Response(ApplicationError(CommonError.PAYLOAD_TOO_LARGE).as_dict(), status=413)
+    if isinstance(exc, SuspiciousOperation | UnicodeDecodeError):
+        error = ApplicationError(CommonError.INVALID)
+        return Response({**error.as_dict(), "fields": {"non_field_errors": ["malformed request"]}}, status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -44,3 +49,39 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response.data = ApplicationError(code).as_dict()
             break
     return response
+
+
+def api_error_page(request, exception=None, *, error=CommonError.INVALID):
+    """Django-level 400/403/404 answers (raised before a view runs, e.g. a body over the upload limit read by
+    a middleware): the API's error shape under /api/, Django's pages elsewhere."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            error = CommonError.PAYLOAD_TOO_LARGE
+        return JsonResponse(ApplicationError(error).as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})
+    page = {400: defaults.bad_request, 403: defaults.permission_denied, 404: defaults.page_not_found}[error.status]
+    return page(request, exception)
+
+
+def api_error_400(request, exception=None):
+    return api_error_page(request, exception, error=CommonError.INVALID)
+
+
+def api_error_403(request, exception=None):
+    return api_error_page(request, exception, error=CommonError.PERMISSION_DENIED)
+
+
+def api_error_404(request, exception=None):
+    return api_error_page(request, exception, error=CommonError.NOT_FOUND)
+
+
+def api_error_500(request):
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        body = {"code": "server_error", "message": "服务器内部错误", "message_en": "Server error."}
+        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
+    return defaults.server_error(request)

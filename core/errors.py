@@ -62,5 +62,6 @@ class CommonError:
     THROTTLED = ErrorCode("throttled", "请求过于频繁", "Too many requests.", status=429)
     UNSUPPORTED_MEDIA = ErrorCode("unsupported_media_type", "不支持的内容类型", "Unsupported media type.", status=415)
     NOT_ACCEPTABLE = ErrorCode("not_acceptable", "无法提供所请求的格式", "Not acceptable.", status=406)
+    PAYLOAD_TOO_LARGE = ErrorCode("payload_too_large", "请求内容过大", "The request body is too large.", status=413)
     INVALID_TRANSITION = ErrorCode("invalid_transition", "当前状态不允许此操作", "Not allowed in the current state.",
                                    status=409)

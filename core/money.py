@@ -1,6 +1,11 @@
 """Money is CNY with two decimals, always Decimal, never float."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# SEC-05: a plain decimal in ASCII digits with at most two places. No exponent ("1E2"), no full-width digits
+# ("１.００", which Decimal() would accept), no NaN or infinity, no thousands separators.
+_PLAIN = re.compile(r"[+-]?[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -14,20 +19,75 @@ def money(value: Decimal | str | int) -> Decimal:
 
 
 def parse_money(value: object) -> Decimal:
-    """Parse a wire value ("12.50") strictly: a finite decimal with at most two places.
+    """Parse a wire value strictly (SEC-05): `"12.50"`, `"12.5"`, `12`, or a JSON number that the API's parser
+    read as a Decimal (`12.5`); at most two places. Exponents, full-width digits, NaN, infinities, floats and
+    booleans are refused.
 
     Raises ValueError with a short reason; never rounds silently.
     """
     if isinstance(value, bool) or isinstance(value, float) or value is None:
         raise ValueError("not a decimal")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("not a decimal") from None
-    if not amount.is_finite():
+    if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent > 0:
+        raise ValueError("not a decimal")  # a JSON number written with an exponent (1E2)
+    if isinstance(value, Decimal | int):
+        text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else str(value)
+    elif isinstance(value, str):
+        text = value.strip(" \t")
+    else:
         raise ValueError("not a decimal")
-    if abs(amount) >= Decimal("1e12"):
-        raise ValueError("too large")
-    if amount != amount.quantize(CENT):
-        raise ValueError("more than two decimal places")
-    return amount.quantize(CENT)
+    if not _PLAIN.fullmatch(text):
+        if re.fullmatch(r"[+-]?[0-9]+\.[0-9]{3,}", text, re.ASCII):
+            raise ValueError("more than two decimal places")
+        if re.fullmatch(r"[+-]?[0-9]{13,}(?:\.[0-9]*)?", text, re.ASCII):
+            raise ValueError("too large")
+        raise ValueError("not a decimal")
+    try:
+        return Decimal(text).quantize(CENT)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only what Decimal reads
+        raise ValueError("not a decimal") from None
+
+
+MONEY_ERROR_ZH = "金额须为不超过两位小数的数字"
+
+
+def money_field(**kwargs):
+    """A DRF serializer field for amounts on the wire: strict parsing (SEC-05), a string on the way out."""
+    from rest_framework import serializers
+
+    class MoneyField(serializers.DecimalField):
+        default_error_messages = {"invalid": "A plain decimal number with at most two places, e.g. \"12.50\"."}
+
+        def __init__(self, **options):
+            options.setdefault("max_digits", 14)
+            options.setdefault("decimal_places", 2)
+            super().__init__(**options)
+
+        def to_internal_value(self, data):
+            try:
+                value = parse_money(data)
+            except ValueError:
+                self.fail("invalid")
+            return super().to_internal_value(value)
+
+    return MoneyField(**kwargs)
+
+
+def money_form_field(**kwargs):
+    """The admin forms' amount field: the same strict parsing as the API (SEC-05)."""
+    from django import forms
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext_lazy as _
+
+    class MoneyFormField(forms.DecimalField):
+        def to_python(self, value):
+            if value in self.empty_values:
+                return None
+            try:
+                return parse_money(value)
+            except ValueError:
+                raise ValidationError(_("Enter a plain amount with at most two decimal places, e.g. 12.50."),
+                                      code="invalid") from None
+
+    kwargs.setdefault("max_digits", 14)
+    kwargs.setdefault("decimal_places", 2)
+    return MoneyFormField(**kwargs)
