@@ -1,13 +1,14 @@
+from axes.models import AccessAttempt
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin, BackOfficeInline
 from core.errors import ApplicationError
 
-from .models import CalendarDay, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .models import ApiToken, CalendarDay, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from .roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
-from .services import quota_check, quota_set
+from .services import api_token_create, api_token_revoke, quota_check, quota_set
 
 MAIN = frozenset({Role.MAIN})
 MAIN_CS_PLATFORM = frozenset({Role.MAIN, Role.CS_ADMIN, Role.PLATFORM})
@@ -144,3 +145,80 @@ class LedgerEntryAdmin(BackOfficeAdmin):
     list_select_related = ("shop", "actor")
     search_fields = ("=ref_id",)
     search_help_text = _("Reference (payout, ticket or interception number)")
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("name", "expires_at")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(BackOfficeAdmin):
+    """「API 令牌」 (SEC-02): each person makes, names and revokes their own tokens; a main account sees its
+    shop's. The key is shown once, in the message after saving; only its first characters are kept."""
+
+    view_roles = add_roles = frozenset({*EVERYONE})
+    form = ApiTokenForm
+    list_display = ("prefix_shown", "name", "user", "created_at", "last_used_at", "expires_at", "state")
+    list_filter = ("revoked_at",)
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user")
+        user = request.user
+        if user.is_superuser or user.is_platform_staff or user.role == Role.MAIN:
+            return qs
+        return qs.filter(user=user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("token"))
+    def prefix_shown(self, obj):
+        return f"{obj.prefix}…"
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.revoked_at:
+            return _("revoked")
+        return _("active") if obj.active else _("expired")
+
+    def save_model(self, request, obj, form, change):
+        token, key = api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                      expires_at=form.cleaned_data.get("expires_at"))
+        obj.pk = token.pk
+        obj.prefix = token.prefix
+        messages.success(request, _("Your new token is %(key)s — copy it now: it is not shown again.") % {"key": key})
+
+    def log_addition(self, request, obj, message):
+        return None  # the admin log would keep the token's repr; the token row is the record
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        done = 0
+        for token in queryset:
+            try:
+                api_token_revoke(token=token, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                messages.error(request, exc.text())
+        if done:
+            messages.success(request, _("%(n)d token(s) revoked.") % {"n": done})
+
+
+@admin.register(AccessAttempt)
+class SignInLockoutAdmin(BackOfficeAdmin):
+    """Sign-in lockouts (SEC-01): platform staff see the usernames with failed sign-ins and clear a lock by
+    deleting its row."""
+
+    view_roles = delete_roles = PLATFORM
+    list_display = ("username", "failures_since_start", "attempt_time", "ip_address")
+    search_fields = ("username",)
+    readonly_fields = ("username", "ip_address", "user_agent", "failures_since_start", "attempt_time")
+    fields = readonly_fields

@@ -2,6 +2,7 @@ from core.errors import ErrorCode
 
 
 class AccountError:
+    TOKEN_TAKEN = ErrorCode("token_taken", "该令牌已属于其他用户", "This token belongs to another user.", status=409)
     LEDGER_BALANCE_NEGATIVE = ErrorCode(
         "insufficient_balance", "货款账户可用余额不足", "The shop's available balance is too low.", status=422
     )

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -352,3 +353,37 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.balance_delta}/{self.frozen_delta}/{self.deposit_delta}"
+
+
+class ApiToken(models.Model):
+    """An API token, stored as its SHA-256 digest only (SEC-02; accounts.tokens). The key is shown once."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=PREFIX_LENGTH, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    tenant_shop_path = "user__shop"
+    tenant_outlet_path = "user__outlet"
+    tenant_buyer_path = "user"
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    @property
+    def active(self) -> bool:
+        from core.clock import now
+
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now())

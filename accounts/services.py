@@ -9,7 +9,8 @@ from core.errors import ApplicationError, CommonError
 from core.money import ZERO, money
 
 from .errors import AccountError
-from .models import LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .models import ApiToken, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .tokens import token_digest, token_generate
 
 
 def shop_account_lock(*, shop_id: int) -> ShopAccount:
@@ -161,3 +162,43 @@ def profiles_ensure_defaults() -> None:
 
     for code, values in DEFAULT_PROFILES.items():
         PlatformProfile.objects.get_or_create(code=code, defaults=values)
+
+
+# --- API tokens (SEC-02): only digests are stored; a new key is returned once, to be shown once. ---
+
+
+def api_token_create(*, user: User, name: str = "", expires_at=None, key: str | None = None) -> tuple[ApiToken, str]:
+    """Make a token for `user` and return it with its key (the only time the key exists outside the client)."""
+    key = key or token_generate()
+    token = ApiToken.objects.create(user=user, name=name[:64], digest=token_digest(key), prefix=key[:ApiToken.PREFIX_LENGTH],
+                                    created_at=now(), expires_at=expires_at)
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Revoke a token: the holder's own, or (main account) one of the shop's people's; platform staff any."""
+    if not (actor.is_superuser or actor.is_platform_staff or token.user_id == actor.pk
+            or (actor.role == Role.MAIN and token.user.shop_id == actor.shop_id)):
+        raise ApplicationError(CommonError.PERMISSION_DENIED)
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+@transaction.atomic
+def api_token_install(*, user: User, key: str, name: str = "scenario") -> ApiToken:
+    """A platform sync's known key (API.md scenario `token`): stored hashed, idempotent; the user's other
+    tokens of the same name are revoked. A key that belongs to someone else is refused."""
+    digest = token_digest(key)
+    existing = ApiToken.objects.select_for_update().filter(digest=digest).first()
+    if existing is not None:
+        if existing.user_id != user.pk:
+            raise ApplicationError(AccountError.TOKEN_TAKEN)
+        if existing.revoked_at is not None:
+            existing.revoked_at = None
+            existing.save(update_fields=["revoked_at"])
+        return existing
+    ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).update(revoked_at=now())
+    token, _key = api_token_create(user=user, name=name, key=key)
+    return token

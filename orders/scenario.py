@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
-from rest_framework.authtoken.models import Token
 
-from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, User
-from accounts.services import profiles_ensure_defaults, shop_account_sync
+from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, User
+from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
+from accounts.tokens import token_digest
 from core.money import parse_money
 from logistics.couriers import COURIERS, tracking_no_valid
 from logistics.models import Outlet
@@ -389,12 +389,11 @@ class _Writer:
             changed = [*changed, "password"]
         self.count("users", created, changed)
         if p["token"]:
-            clash = Token.objects.filter(key=p["token"]).exclude(user=user).first()
-            if clash:
+            held = ApiToken.objects.filter(digest=token_digest(p["token"])).first()
+            if held is not None and held.user_id != user.pk:
                 self.errors.append(f"{path}.token: already held by another user")
-            elif not Token.objects.filter(key=p["token"], user=user).exists():
-                Token.objects.filter(user=user).delete()
-                Token.objects.create(user=user, key=p["token"])
+            elif held is None or held.revoked_at is not None:
+                api_token_install(user=user, key=p["token"])  # stored as a digest only (SEC-02)
                 self.count("tokens", True, True)
         return user
 

@@ -1,0 +1,141 @@
+"""Sign-in lockout (SEC-01), hashed API tokens (SEC-02), throttled failed API authentication (SEC-03)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import ApiToken, User
+from accounts.services import api_token_create, api_token_revoke
+from core.clock import now
+
+
+def _sign_in(client, username, password):
+    return client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_sec01_five_failures_lock_the_username_even_for_the_right_password(demo, client):
+    """SEC-01: 5 failed sign-ins for one username within 15 minutes lock it for 15 minutes, with a Chinese
+    message; the right password is refused while locked."""
+    for _ in range(4):
+        assert _sign_in(client, "dy_admin", "wrong").status_code == 200
+    assert _sign_in(client, "dy_admin", "wrong").status_code == 403  # the 5th failure locks
+    response = _sign_in(client, "dy_admin", "demo1234")
+    assert response.status_code == 403
+    assert "锁定" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302  # not signed in
+    # Another username is not locked, from the same address.
+    assert _sign_in(client, "dy_cs1", "demo1234").status_code == 302
+
+
+def test_sec01_the_lock_ends_after_15_minutes_and_a_success_resets(demo, client, time_machine):
+    """SEC-01: after 15 minutes the right password works; a success resets the count."""
+    time_machine.move_to(now())
+    for _ in range(5):
+        _sign_in(client, "pdd_admin", "wrong")
+    assert _sign_in(client, "pdd_admin", "demo1234").status_code == 403
+    time_machine.shift(dt.timedelta(minutes=16))
+    assert _sign_in(client, "pdd_admin", "demo1234").status_code == 302
+    client.logout()
+    for _ in range(4):
+        _sign_in(client, "pdd_admin", "wrong")
+    assert _sign_in(client, "pdd_admin", "demo1234").status_code == 302  # 4 failures: not locked
+
+
+def test_sec01_platform_staff_see_and_clear_lockouts(demo, client):
+    """SEC-01: platform staff see the lockouts in the admin and clear one; the user can sign in again."""
+    from axes.models import AccessAttempt
+
+    for _ in range(5):
+        _sign_in(client, "dy_cs2", "wrong")
+    assert _sign_in(client, "dy_cs2", "demo1234").status_code == 403
+    client.force_login(User.objects.get(username="ops1"))
+    page = client.get(reverse("admin:axes_accessattempt_changelist"))
+    assert page.status_code == 200 and "dy_cs2" in page.content.decode()
+    attempt = AccessAttempt.objects.get(username="dy_cs2")
+    response = client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    client.logout()
+    assert _sign_in(client, "dy_cs2", "demo1234").status_code == 302
+
+
+def test_sec01_shop_people_do_not_see_lockouts(demo, client):
+    client.force_login(User.objects.get(username="dy_admin"))
+    assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
+
+
+def _text_columns():
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT table_name, column_name FROM information_schema.columns
+                          WHERE table_schema = 'public'
+                            AND data_type IN ('text', 'character varying', 'jsonb', 'json')""")
+        return cursor.fetchall()
+
+
+def test_sec02_no_token_is_stored_in_clear(demo, api):
+    """SEC-02: after loading the demo, no text column of the database holds a known token; the token works."""
+    assert api("tok-dy_admin").get("/api/v1/shop/balance/").status_code == 200
+    found = []
+    with connection.cursor() as cursor:
+        for table, column in _text_columns():
+            cursor.execute(f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1', ["%tok-dy_admin%"])
+            if cursor.fetchone():
+                found.append(f"{table}.{column}")
+    assert found == []
+
+
+def test_sec02_a_new_token_works_once_shown_and_can_be_revoked_or_expire(demo, api):
+    """SEC-02: a new key is returned once (only its digest and prefix are kept); revoked or expired keys fail;
+    the last use is recorded."""
+    user = User.objects.get(username="dy_cs1")
+    token, key = api_token_create(user=user, name="飞鸽侧边栏")
+    assert key not in (token.digest, token.prefix) and key.startswith(token.prefix)
+    assert api(key).get("/api/v1/shop/balance/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    api_token_revoke(token=token, actor=User.objects.get(username="dy_admin"))
+    assert api(key).get("/api/v1/shop/balance/").status_code == 401
+    expiring, key2 = api_token_create(user=user, expires_at=now() - dt.timedelta(seconds=1))
+    assert api(key2).get("/api/v1/shop/balance/").status_code == 401
+
+
+def test_sec02_a_sub_account_cannot_revoke_another_persons_token(demo):
+    from core.errors import ApplicationError
+
+    token, _key = api_token_create(user=User.objects.get(username="dy_admin"))
+    with pytest.raises(ApplicationError):
+        api_token_revoke(token=token, actor=User.objects.get(username="dy_cs1"))
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_sec02_token_page_shows_own_tokens_and_makes_one_shown_once(demo, client):
+    """SEC-02: the 「API 令牌」 page: a user makes a named token, sees its key once, then only its prefix."""
+    user = User.objects.get(username="dy_cs1")
+    client.force_login(user)
+    response = client.post(reverse("admin:accounts_apitoken_add"), {"name": "侧边栏"}, follow=True)
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=user, name="侧边栏")
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(token.prefix in m for m in shown)
+    listing = client.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
+    assert "侧边栏" in listing
+    assert "tok-dy_admin"[:8] not in listing or "dy_admin" not in listing  # not another person's tokens
+    others = client.get(reverse("admin:accounts_apitoken_changelist")).context["cl"].result_list
+    assert {t.user_id for t in others} == {user.pk}
+
+
+def test_sec03_failed_api_authentication_is_throttled_per_address(demo, api, settings):
+    """SEC-03: after 20 failed authentications a minute from one address, 429 throttled — even for a
+    good token from that address."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client = api("tok-wrong")
+    codes = [client.get("/api/v1/shop/balance/").status_code for _ in range(20)]
+    assert set(codes) == {401}
+    response = client.get("/api/v1/shop/balance/")
+    assert response.status_code == 429 and response.json()["code"] == "throttled"
+    assert api("tok-dy_admin").get("/api/v1/shop/balance/").status_code == 429
+    cache.clear()
+    assert api("tok-dy_admin").get("/api/v1/shop/balance/").status_code == 200
