@@ -84,3 +84,17 @@ class HashedTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+try:  # the OpenAPI schema describes the token scheme (drf-spectacular)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class HashedTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "accounts.tokens.HashedTokenAuthentication"
+        name = "tokenAuth"
+
+        def get_security_definition(self, auto_schema):
+            return {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": 'Token-based authentication: "Token <key>" (keys are made on the 「API 令牌」 page).'}
+except ImportError:  # pragma: no cover
+    pass
