@@ -131,3 +131,20 @@ def test_the_old_message_tables_are_copied_into_the_one_table_and_back(demo):
     entry = rows["entry_opened", "station"]
     assert (entry.shop_id, entry.recipient_id, entry.order_id, entry.about_type_id) == (dy.shop_id, dy.buyer_id, dy.pk,
                                                                                       None)
+
+
+def test_notifications_imports_no_feature_app():
+    """Issue 9: core ← accounts ← orders ← notifications ← {payouts, aftersales, logistics}."""
+    import ast
+    import pathlib
+
+    import notifications
+
+    imported = set()
+    for path in pathlib.Path(notifications.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert imported & {"payouts", "aftersales", "logistics"} == set()
