@@ -25,7 +25,6 @@ from orders.models import Order
 from .models import (
     AftersalesEntry,
     ArbitrationCase,
-    BuyerNotification,
     EntryRequest,
     ReshipPenalty,
     ReshipReason,
@@ -347,21 +346,6 @@ class EntryRequestAdmin(BackOfficeAdmin):
     def open_entry_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:aftersales_open_entry", args=[obj.order.order_no]),
                            _("Open the after-sales entry"))
-
-
-@admin.register(BuyerNotification)
-class BuyerNotificationAdmin(BackOfficeAdmin):
-    view_roles = SHOP_AND_PLATFORM
-    list_display = ("created_at", "order", "buyer_name", "channel", "kind", "title")
-    list_filter = ("channel",)
-    list_select_related = ("order", "buyer")
-    search_fields = ("=order__order_no",)
-    fields = ("created_at", "order", "ticket", "buyer_name", "channel", "kind", "title", "body")
-    readonly_fields = fields
-
-    @admin.display(description=_("buyer"))
-    def buyer_name(self, obj):
-        return obj.buyer.username
 
 
 @admin.register(ReshipPenalty)

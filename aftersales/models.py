@@ -243,38 +243,6 @@ class EntryRequest(models.Model):
         return f"{self.order_id} {self.created_at:%Y-%m-%d}"
 
 
-class BuyerNotification(models.Model):
-    """A message to the buyer (station message 站内信 or push), recorded as sent (ASE-R05, RS-05)."""
-
-    class Channel(models.TextChoices):
-        STATION = "station", _("station message")
-        PUSH = "push", _("push")
-
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications",
-                              verbose_name=_("buyer"))
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buyer_notifications",
-                              verbose_name=_("order"))
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="notifications", verbose_name=_("ticket"))
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    kind = models.CharField(_("kind"), max_length=32)
-    title = models.CharField(_("title"), max_length=128)
-    body = models.TextField(_("message"))
-    created_at = models.DateTimeField(_("sent at"))
-
-    tenant_shop_path = "order__shop"
-    tenant_buyer_path = "buyer"
-
-    class Meta:
-        verbose_name = _("buyer notification")
-        verbose_name_plural = _("buyer notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["buyer", "-created_at"], name="notification_buyer_newest")]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class ReshipPenalty(models.Model):
     """A late reship shipment (RS-05): the forward flow's late-shipment penalty, and the buyer's cash coupon
     taken from the shop through the ledger. One per ticket and missed shipment deadline (constraint), so a

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.clock import SHANGHAI, now
 from core.errors import ErrorCode
+from notifications.selectors import notification_list_about
 from orders.models import Order
 
 from .errors import AftersalesError
@@ -186,7 +187,7 @@ def ticket_evidence_pack(*, ticket: Ticket) -> dict:
         "penalties": [{"ship_deadline": p.ship_deadline.isoformat(), "coupon_amount": str(p.coupon_amount),
                        "charged_from": p.charged_from, "at": p.created_at.isoformat()} for p in ticket.penalties.all()],
         "notifications": [{"channel": n.channel, "kind": n.kind, "title": n.title, "body": n.body,
-                           "at": n.created_at.isoformat()} for n in ticket.notifications.order_by("created_at", "id")],
+                           "at": n.created_at.isoformat()} for n in notification_list_about(about=ticket)],
         "generated_at": now().isoformat(),
     }
 

@@ -12,6 +12,9 @@ from core.clock import now
 from core.errors import ApplicationError, CommonError
 from core.money import money
 from logistics.couriers import tracking_no_valid
+from notifications import texts
+from notifications.models import Channel
+from notifications.services import notification_send
 from orders.events import order_event_add
 from orders.models import Order, OrderEvent, Parcel, Refund
 from orders.services import order_lock
@@ -21,7 +24,6 @@ from .models import (
     ALLOWED_TRANSITIONS,
     FINISHED_STATUSES,
     AftersalesEntry,
-    BuyerNotification,
     DeadlineAction,
     EntryRequest,
     ReshipPenalty,
@@ -113,14 +115,10 @@ def _check_buyer(ticket: Ticket, actor: User) -> None:
         raise ApplicationError(CommonError.NOT_FOUND)
 
 
-def notify_buyer(*, order: Order, kind: str, title: str, body: str, ticket: Ticket | None = None) -> None:
+def notify_buyer(*, order: Order, text: texts.Text, ticket: Ticket | None = None, **params) -> None:
     """Record a station message (站内信) and a push to the buyer (ASE-R05); the platform's app delivers them."""
-    at = now()
-    BuyerNotification.objects.bulk_create([
-        BuyerNotification(buyer_id=order.buyer_id, order=order, ticket=ticket, channel=channel, kind=kind,
-                          title=title, body=body, created_at=at)
-        for channel in (BuyerNotification.Channel.STATION, BuyerNotification.Channel.PUSH)
-    ])
+    notification_send(text=text, channels=(Channel.STATION, Channel.PUSH), shop_id=order.shop_id,
+                      recipient_id=order.buyer_id, order_id=order.pk, about=ticket, **params)
 
 
 # Re-opened after-sales entry (ASE-E01..E06, ASE-R01, R04, R05)
@@ -158,8 +156,8 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
         request.save(update_fields=["status", "fulfilled_at"])
     order_event_add(order_id=order.pk, type="aftersales_entry_opened", actor=actor, at=at,
                     closes_at=entry.closes_at.isoformat(), request=request.pk if request else None)
-    notify_buyer(order=order, kind="entry_opened", title="售后入口已打开",
-                 body=f"商家已为订单{order.order_no}打开售后入口,{order.shop.profile.entry_open_days}天内可申请售后。")
+    notify_buyer(order=order, text=texts.ENTRY_OPENED, order_no=order.order_no,
+                 days=order.shop.profile.entry_open_days)
     return entry
 
 
@@ -546,8 +544,7 @@ def ticket_ship_deadline_reach(*, ticket_id: int) -> bool:
                                      charged_from=source, created_at=at)
         ticket_event_add(ticket=ticket, type="shipment_overdue", ship_deadline=missed.isoformat(),
                          penalty="late_shipment", coupon=str(coupon), charged_from=source)
-        notify_buyer(order=ticket.order, ticket=ticket, kind="reship_coupon", title="补寄超时赔付",
-                     body=f"商家未在规定时间内完成补寄,平台已向您发放{coupon}元现金券。")
+        notify_buyer(order=ticket.order, ticket=ticket, text=texts.RESHIP_COUPON, coupon=coupon)
         if ticket.reason == ReshipReason.NOT_RECEIVED:
             _refund_in_full(ticket=ticket, actor=None, cause="shipment_deadline")
             return True

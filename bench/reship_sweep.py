@@ -49,7 +49,7 @@ def populate(rows: int) -> float:
     with connection.cursor() as cur:
         # A database of its own: start every run from the same backlog.
         cur.execute("TRUNCATE aftersales_ticketevent, aftersales_reshippenalty, aftersales_shippedtrackingnumber,"
-                    " aftersales_buyernotification, aftersales_ticket RESTART IDENTITY CASCADE")
+                    " notifications_notification, aftersales_ticket RESTART IDENTITY CASCADE")
         cur.execute(
             """
             WITH o AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM orders_order)

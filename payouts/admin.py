@@ -32,12 +32,12 @@ from core.errors import ApplicationError
 from core.export import spreadsheet_safe
 from core.models import IdempotencyKey
 from core.tenancy import scope_queryset
+from notifications.admin import NotificationInline
 from orders.models import Order
 
 from .errors import PayoutError
 from .labels import chinese, error_text, event_details, event_label, q04_reasons
 from .models import (
-    Notification,
     PayMethod,
     Payout,
     PayoutCard,
@@ -232,13 +232,6 @@ class PayoutCardInline(BackOfficeInline):
     model = PayoutCard
     fields = ("status", "sent_at", "expires_at", "sent_by", "channel", "account_masked", "submitted_at")
     readonly_fields = fields
-
-
-class NotificationInline(BackOfficeInline):
-    model = Notification
-    fields = ("created_at", "channel", "recipient", "title", "body")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
 
 
 PAYOUT_FIELDS = (

@@ -263,41 +263,6 @@ class PayoutRequest(models.Model):
         return f"#{self.pk} {self.order.order_no} {self.amount}"
 
 
-class Notification(models.Model):
-    """A message the product sent: to the buyer (app, WeChat) or to the shop (站内信) (PAY-S04)."""
-
-    class Channel(models.TextChoices):
-        APP = "app", _("app message")
-        WECHAT = "wechat", _("WeChat message")
-        STATION = "station", _("station message")
-        CHAT = "chat", _("chat message")
-
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payout_notifications", verbose_name=_("shop"))
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_notifications",
-        verbose_name=_("recipient"), help_text=_("The buyer; empty for station messages to the shop."),
-    )
-    payout = models.ForeignKey(
-        Payout, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("payout")
-    )
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    kind = models.CharField(_("kind"), max_length=32)
-    title = models.CharField(_("title"), max_length=128)
-    body = models.TextField(_("body"))
-    created_at = models.DateTimeField(_("created at"))
-
-    tenant_shop_path = "shop"
-    tenant_buyer_path = "recipient"
-
-    class Meta:
-        verbose_name = _("payout notification")
-        verbose_name_plural = _("payout notifications")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class SandboxTransfer(models.Model):
     """The sandbox payment provider's own book: one row per transfer it accepted (business key = ref).
 

@@ -20,6 +20,9 @@ from accounts.services import ledger_post, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
+from notifications import texts
+from notifications.models import Channel
+from notifications.services import notification_send
 from orders.events import order_event_add
 from orders.models import Order
 from orders.services import order_lock
@@ -29,7 +32,6 @@ from .models import (
     ALLOWED_TRANSITIONS,
     CardStatus,
     FailureReason,
-    Notification,
     PayMethod,
     Payout,
     PayoutCard,
@@ -94,11 +96,10 @@ def _lock_payout(payout_id: int) -> Payout:
     return Payout.objects.select_for_update(of=("self",)).select_related("shop__profile", "order__buyer").get(pk=payout_id)
 
 
-def _notify(payout: Payout, channel: str, kind: str, title: str, body: str, to_buyer: bool = True) -> None:
-    Notification.objects.create(
-        shop_id=payout.shop_id, recipient=payout.order.buyer if to_buyer else None, payout=payout,
-        channel=channel, kind=kind, title=title, body=body, created_at=now(),
-    )
+def _notify(payout: Payout, text: texts.Text, *channels: str, to_buyer: bool = True, **params) -> None:
+    notification_send(text=text, channels=channels, shop_id=payout.shop_id,
+                      recipient_id=payout.order.buyer_id if to_buyer else None, order_id=payout.order_id,
+                      about=payout, **params)
 
 
 def _validate_input(data: PayoutInput, order: Order) -> None:
@@ -330,10 +331,8 @@ def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, 
         order_event_add(order_id=payout.order_id, type="payout_succeeded", actor=None, payout=payout.pk,
                         amount=str(payout.amount))
         # PAY-S04: app message and WeChat 「商家补偿转账通知」.
-        body = (f"商家「{payout.shop.name}」向您转账补偿 {payout.amount} 元,订单 {payout.order.order_no}。"
-                f"留言:{payout.buyer_message}")
-        _notify(payout, Notification.Channel.APP, "payout_succeeded", "商家补偿转账通知", body)
-        _notify(payout, Notification.Channel.WECHAT, "payout_succeeded", "商家补偿转账通知", body)
+        _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
+                amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message)
         return payout
     # failed
     if payout.status != PayoutStatus.PROCESSING:
@@ -367,11 +366,9 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     _close_open_cards(payout, status=CardStatus.EXPIRED)
     order_event_add(order_id=payout.order_id, type="payout_failed", actor=None, payout=payout.pk, reason=reason)
     # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
-    _notify(payout, Notification.Channel.APP, "payout_failed", "小额打款失败通知",
-            f"商家向您发起的 {payout.amount} 元补偿打款失败,请联系平台客服处理。")
-    _notify(payout, Notification.Channel.STATION, "payout_failed", "小额打款失败",
-            f"订单 {payout.order.order_no} 的小额打款 {payout.amount} 元打款失败(原因:{reason}),请及时处理。",
-            to_buyer=False)
+    _notify(payout, texts.PAYOUT_FAILED_BUYER, Channel.APP, amount=payout.amount)
+    _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
+            amount=payout.amount, reason=reason)
     if reason == FailureReason.BUYER_ACCOUNT_INVALID and profile.account_card_enabled:
         _card_send(payout, actor=None)  # PAY-C01
 
@@ -417,8 +414,7 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
         expires_at=at + dt.timedelta(hours=payout.shop.profile.card_expiry_hours),
     )
     _event(payout, "card_sent", actor, card=card.token, expires_at=card.expires_at.isoformat())
-    _notify(payout, Notification.Channel.CHAT, "account_card", "账户信息填写卡片",
-            "您的补偿打款因收款账户原因失败,请填写支付宝或银行卡收款账户,提交后将立即重试打款。")
+    _notify(payout, texts.ACCOUNT_CARD, Channel.CHAT)
     return card
 
 
@@ -454,8 +450,7 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
     card.submitted_at = now()
     card.save(update_fields=["status", "channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"])
     _event(payout, "card_submitted", buyer, card=card.token, channel=channel, account=card.account_masked)
-    _notify(payout, Notification.Channel.CHAT, "card_confirmed", "收款账户已提交",
-            "已收到您的收款账户,系统正在重新打款:支付宝2小时内到账,银行卡1~3日到账。")
+    _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
     payout.failure_reason = ""
     _submit(payout, actor=buyer, event="retried")
     payout.save(update_fields=["failure_reason"])

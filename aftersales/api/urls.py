@@ -1,5 +1,7 @@
 from django.urls import path
 
+from notifications.api import BuyerNotificationListApi
+
 from . import views
 
 urlpatterns = [
@@ -17,5 +19,5 @@ urlpatterns = [
     path("tickets/<int:pk>/evidence/", views.TicketEvidenceApi.as_view(), name="ticket-evidence"),
     path("arbitrations/", views.ArbitrationListApi.as_view(), name="arbitration-list"),
     path("arbitrations/<int:pk>/decide/", views.ArbitrationDecideApi.as_view(), name="arbitration-decide"),
-    path("notifications/", views.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/", BuyerNotificationListApi.as_view(), name="notification-list"),
 ]

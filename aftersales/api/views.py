@@ -17,7 +17,7 @@ from core.views import TenantScopedMixin
 from logistics.couriers import COURIER_CHOICES
 from orders.models import Order
 
-from ..models import BuyerNotification, ReshipReason, Ticket, TicketType
+from ..models import ReshipReason, Ticket, TicketType
 from ..selectors import (
     ARBITRATION_STATUSES,
     LABEL_FILTERS,
@@ -405,36 +405,3 @@ class ArbitrationDecideApi(TicketScopedMixin, APIView):
         ticket = ticket_arbitrate(ticket=self.ticket(pk), actor=request.user, outcome=v["outcome"],
                                   note=v.get("note", ""), remedy=v.get("remedy", ""))
         return self.answer(ticket)
-
-
-# Buyer notifications (ASE-R05, RS-05)
-
-
-class NotificationListApi(TenantScopedMixin, ListAPIView):
-    """Station messages and pushes sent to buyers: a buyer's own, a shop's orders', all for platform staff."""
-
-    permission_classes = [IsTicketReader]
-    filter_backends: list = []
-
-    class NotificationListOutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        order_no = serializers.CharField(source="order.order_no")
-        ticket = serializers.IntegerField(source="ticket_id", allow_null=True)
-        channel = serializers.CharField()
-        kind = serializers.CharField()
-        title = serializers.CharField()
-        body = serializers.CharField()
-        created_at = serializers.DateTimeField()
-
-    serializer_class = NotificationListOutputSerializer
-
-    @extend_schema(parameters=[OpenApiParameter("order_no", str, required=False)],
-                   responses=NotificationListOutputSerializer(many=True))
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        qs = self.scoped(BuyerNotification.objects.select_related("order"))
-        if order_no := self.request.query_params.get("order_no"):
-            qs = qs.filter(order__order_no=order_no)
-        return qs

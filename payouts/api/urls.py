@@ -1,5 +1,7 @@
 from django.urls import path
 
+from notifications.api import PayoutNotificationListApi
+
 from . import views
 
 urlpatterns = [
@@ -17,5 +19,5 @@ urlpatterns = [
          name="payout-request-reject"),
     path("quotas/<str:username>/", views.QuotaApi.as_view(), name="quota"),
     path("gateway/callback/", views.GatewayCallbackApi.as_view(), name="gateway-callback"),
-    path("payout-notifications/", views.NotificationsApi.as_view(), name="payout-notification-list"),
+    path("payout-notifications/", PayoutNotificationListApi.as_view(), name="payout-notification-list"),
 ]

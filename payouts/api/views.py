@@ -36,7 +36,7 @@ from core.clock import SHANGHAI
 from core.errors import ApplicationError, CommonError
 from core.export import Echo, spreadsheet_safe
 from core.idempotency import idempotent
-from core.permissions import IsShopMember, IsShopMemberOrBuyer
+from core.permissions import IsShopMember
 from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
 from orders.api.views import ShippingRefundSerializer
@@ -45,7 +45,6 @@ from orders.models import Order
 from ..errors import PayoutError
 from ..models import (
     CardChannel,
-    Notification,
     PayMethod,
     Payout,
     PayoutCard,
@@ -805,35 +804,3 @@ class GatewayCallbackApi(APIView):
         result = ProviderResult(data.validated_data["status"], data.validated_data["error_code"])
         payout = payout_apply_result(payout_id=payout_id, result=result, source="callback", ref=ref)
         return Response({"ref": ref, "payout_status": payout.status})
-
-
-# ---------------------------------------------------------------------------------------------- notifications
-
-
-class NotificationsApi(TenantScopedMixin, APIView):
-    """Messages of small payouts (PAY-S04): the shop reads its station messages (站内信), a buyer their own
-    app, WeChat and chat messages."""
-
-    permission_classes = [IsShopMemberOrBuyer]
-
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "PayoutNotification"
-
-        id = serializers.IntegerField()
-        channel = serializers.CharField()
-        kind = serializers.CharField()
-        title = serializers.CharField()
-        body = serializers.CharField()
-        payout_id = serializers.IntegerField()
-        order_no = serializers.CharField(source="payout.order.order_no")
-        created_at = serializers.DateTimeField()
-
-    @extend_schema(operation_id="payout_notifications_list", responses={200: OutputSerializer(many=True)})
-    def get(self, request):
-        qs = self.scoped(Notification.objects.select_related("payout__order"))
-        if request.user.is_shop_member:
-            qs = qs.filter(channel=Notification.Channel.STATION)
-        else:
-            qs = qs.filter(recipient=request.user)
-        return _paginated(self, qs.order_by("-created_at", "-id"), self.OutputSerializer)

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from aftersales.models import (
     AftersalesEntry,
-    BuyerNotification,
     EntryRequest,
     ReshipPenalty,
     ShippedTrackingNumber,
@@ -29,8 +28,6 @@ def add_rows(demo) -> None:
         AftersalesEntry.objects.create(order=order, opened_by=admin, opened_at=now - dt.timedelta(days=6),
                                        closes_at=now - dt.timedelta(days=1), status="closed", closed_at=now)
         EntryRequest.objects.create(order=order, buyer=order.buyer, created_at=now)
-        BuyerNotification.objects.create(buyer=order.buyer, order=order, ticket=ticket, channel="station",
-                                         kind="entry_opened", title="售后入口已打开", body="-", created_at=now)
         ReshipPenalty.objects.create(ticket=ticket, shop=order.shop, ship_deadline=now, coupon_amount=Decimal("3.00"),
                                      charged_from="balance", created_at=now)
         ShippedTrackingNumber.objects.create(tracking_no=f"YT990000000000{n}", courier="yto", order=order,

@@ -10,7 +10,7 @@ from django.db import connection
 from accounts.models import LedgerEntry, ShopAccount
 from accounts.selectors import ledger_drifts
 from accounts.services import ledger_post
-from aftersales.models import AftersalesEntry, BuyerNotification, EntryRequest, Ticket, TicketStatus
+from aftersales.models import AftersalesEntry, EntryRequest, Ticket, TicketStatus
 from aftersales.selectors import entry_eligibility
 from aftersales.services import (
     entry_close_due,
@@ -21,6 +21,7 @@ from aftersales.services import (
     ticket_reject,
     ticket_withdraw,
 )
+from notifications.models import Notification
 from orders.models import Order, OrderEvent
 from tests.aftersales.helpers import NOW, funds, order, refused, user
 
@@ -52,7 +53,7 @@ def test_ase_e01_to_e06_each_refusal_has_its_code_and_opens_nothing(demo, clock,
     assert error.error.rule == rule
     assert not AftersalesEntry.objects.exists()
     assert not OrderEvent.objects.filter(type__startswith="aftersales_entry").exists()
-    assert not BuyerNotification.objects.exists()
+    assert not Notification.objects.exists()
 
 
 def test_ase_e05_a_150_day_old_order_is_still_eligible_and_a_day_older_is_not(demo, clock):
@@ -82,9 +83,9 @@ def test_ase_r01_entry_opens_for_five_days_logs_and_notifies(demo, clock):
     assert entry.closes_at - entry.opened_at == dt.timedelta(days=5)
     log = OrderEvent.objects.get(order__order_no="DY1016", type="aftersales_entry_opened")
     assert log.actor.username == "dy_cs1"
-    channels = sorted(BuyerNotification.objects.filter(order__order_no="DY1016").values_list("channel", flat=True))
+    channels = sorted(Notification.objects.filter(order__order_no="DY1016").values_list("channel", flat=True))
     assert channels == ["push", "station"]
-    assert BuyerNotification.objects.filter(buyer__username="buyer_ok", kind="entry_opened").count() == 2
+    assert Notification.objects.filter(recipient__username="buyer_ok", kind="entry_opened").count() == 2
 
 
 def test_ase_r01_a_second_opening_while_open_is_refused(demo, clock):

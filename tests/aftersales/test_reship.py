@@ -11,7 +11,7 @@ from django.db import connection
 from accounts.models import LedgerEntry, PlatformProfile
 from accounts.selectors import ledger_drifts
 from accounts.services import ledger_post
-from aftersales.models import BuyerNotification, ReshipPenalty, Ticket, TicketEvent, TicketStatus
+from aftersales.models import ReshipPenalty, Ticket, TicketEvent, TicketStatus
 from aftersales.services import (
     entry_open,
     ticket_approve,
@@ -25,6 +25,7 @@ from aftersales.services import (
     ticket_withdraw,
 )
 from aftersales.sweeps import reship_ship_deadline_sweep, reship_window_close_sweep
+from notifications.selectors import notification_list_about
 from orders.models import Category, Order
 from tests.aftersales.helpers import NOW, funds, order, refused, user
 
@@ -220,7 +221,7 @@ def test_rs05_late_shipment_records_the_penalty_and_a_coupon_from_the_balance(de
     assert penalty.coupon_amount == Decimal("3.00") and penalty.charged_from == "balance"
     assert funds() == (before[0] - Decimal("3.00"), before[1], before[2])
     assert LedgerEntry.objects.get(ref_type="ticket", ref_id=str(ticket.pk)).kind == "reship_coupon"
-    assert BuyerNotification.objects.filter(ticket=ticket, kind="reship_coupon").count() == 2
+    assert notification_list_about(about=ticket).filter(kind="reship_coupon").count() == 2
     ticket = fresh(ticket)
     assert ticket.status == TicketStatus.AWAITING_SHIPMENT
     assert ticket.intervention_until == NOW + dt.timedelta(hours=96) and ticket.deadline_action == "close_window"

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from accounts.models import LedgerEntry, ShopAccount
 from core.clock import now
-from payouts.models import Notification, Payout, PayoutCard, PayoutEvent, PayoutRequest
+from notifications.models import Notification
+from payouts.models import Payout, PayoutCard, PayoutEvent, PayoutRequest
 from payouts.provider import callback_signature
 
 BODY = {"order_no": "DY1001", "type": "shipping_fee", "amount": "12.50", "reason": "运费补偿", "buyer_message": "已为您补运费"}

@@ -7,7 +7,8 @@ import pytest
 
 from accounts.selectors import ledger_drifts
 from core.clock import now
-from payouts.models import Notification, Payout, PayoutEvent
+from notifications.models import Notification
+from payouts.models import Payout, PayoutEvent
 from payouts.provider import callback_signature
 from tests.payouts.api_support import PDD_BODY, balance, create, error_of, signed_callback, snapshot
 

@@ -214,8 +214,8 @@ def _queries(client, url: str) -> int:
 def test_request_and_notification_lists_query_counts_do_not_grow_with_rows(demo, api):
     from accounts.models import User
     from core.clock import now
+    from notifications.models import Notification
     from orders.models import Order
-    from payouts.models import Notification
 
     order = Order.objects.get(order_no="DY1001")
     requester, admin = User.objects.get(username="dy_cs2"), User.objects.get(username="dy_admin")
@@ -230,7 +230,7 @@ def test_request_and_notification_lists_query_counts_do_not_grow_with_rows(demo,
                           buyer_message="m", requester=requester, status="rejected", decided_by=admin,
                           created_at=now()) for _ in range(n)])
         Notification.objects.bulk_create([
-            Notification(shop_id=order.shop_id, payout=payout, channel="station", kind="payout_failed", title="t",
+            Notification(shop_id=order.shop_id, order=order, about=payout, channel="station", kind="payout_failed", title="t",
                          body="b", created_at=now()) for _ in range(n)])
 
     client = api("tok-dy_admin")

@@ -11,8 +11,10 @@ from accounts.models import CalendarDay, LedgerEntry, ShopAccount
 from accounts.selectors import ledger_drifts
 from core.clocks import run_all
 from core.errors import ApplicationError
+from notifications.models import Notification
+from notifications.selectors import notification_list_about
 from orders.models import Refund
-from payouts.models import Notification, Payout, PayoutCard, PayoutRequest
+from payouts.models import Payout, PayoutCard, PayoutRequest
 from payouts.provider import ProviderResult
 from payouts.selectors import payout_list, payout_panel, payout_requests_visible
 from payouts.services import (
@@ -117,9 +119,9 @@ def test_pay_s04_notifications_on_success_and_failure(orders, users, pay):
     ok = payout_create(order=orders["PDD2001"], data=pay("5.00"), actor=users["pdd_admin"])
     bad = payout_create(order=orders["PDD2005"], data=pay("5.00"), actor=users["pdd_admin"])
     run_all()
-    sent = {(n.payout_id, n.channel, n.kind, n.recipient_id is not None) for n in Notification.objects.all()}
+    sent = {(n.about_id, n.channel, n.kind, n.recipient_id is not None) for n in Notification.objects.all()}
     assert (ok.pk, "app", "payout_succeeded", True) in sent and (ok.pk, "wechat", "payout_succeeded", True) in sent
-    assert Notification.objects.filter(payout=ok, title="商家补偿转账通知").count() == 2
+    assert notification_list_about(about=ok).filter(title="商家补偿转账通知").count() == 2
     assert (bad.pk, "app", "payout_failed", True) in sent
     assert (bad.pk, "station", "payout_failed", False) in sent
 
@@ -273,7 +275,7 @@ def test_pay_c01_card_sent_automatically_on_buyer_account_failure(orders, users,
     payout = failed_pdd_payout(orders, users, pay)
     card = payout.cards.get()
     assert card.status == "sent" and card.expires_at == card.sent_at + dt.timedelta(hours=72)
-    assert Notification.objects.filter(payout=payout, channel="chat", kind="account_card").exists()
+    assert notification_list_about(about=payout).filter(channel="chat", kind="account_card").exists()
 
 
 def test_pay_c01_no_card_for_a_terminal_provider_error(orders, users, pay):

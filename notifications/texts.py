@@ -1,0 +1,71 @@
+"""Every message the product sends, in one place: kind, title and body, English source with the Chinese in
+`notifications/locale`. Bodies take `%(name)s` placeholders.
+
+A message is rendered in the product's language (`settings.LANGUAGE_CODE`) when it is sent, whoever's
+request sends it: the buyer reads Chinese even when an operator working in English pressed the button.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Text:
+    kind: str
+    title: Promise
+    body: Promise
+
+    def render(self, **params) -> tuple[str, str]:
+        """(title, body) in the product's language, the body's placeholders filled from `params`."""
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(self.title), str(self.body) % params
+
+
+# Small payouts (PAY-S04, PAY-C01, PAY-C02)
+
+PAYOUT_SUCCEEDED = Text(  # to the buyer, app and WeChat: 「商家补偿转账通知」
+    "payout_succeeded",
+    _("Compensation transfer from the shop"),
+    _("The shop “%(shop)s” transferred you %(amount)s yuan in compensation, order %(order_no)s. "
+      "Message: %(message)s"),
+)
+PAYOUT_FAILED_BUYER = Text(  # to the buyer, app: contact the platform
+    "payout_failed",
+    _("Compensation payment failed"),
+    _("The %(amount)s yuan compensation the shop sent you failed; please contact the platform's customer service."),
+)
+PAYOUT_FAILED_SHOP = Text(  # to the shop, station message (站内信)
+    "payout_failed",
+    _("Small payout failed"),
+    _("The small payout of %(amount)s yuan for order %(order_no)s failed (reason: %(reason)s); please deal with it."),
+)
+ACCOUNT_CARD = Text(  # to the buyer, chat: the account card (PAY-C01)
+    "account_card",
+    _("Receiving account card"),
+    _("Your compensation failed because of the receiving account. Please fill in an Alipay account or a bank "
+      "card; the payment is retried as soon as you submit it."),
+)
+CARD_CONFIRMED = Text(  # to the buyer, chat: the card was submitted (PAY-C02)
+    "card_confirmed",
+    _("Receiving account submitted"),
+    _("We received your receiving account and are paying again: Alipay arrives within 2 hours, a bank card "
+      "in 1 to 3 days."),
+)
+
+# After-sales (ASE-R05, RS-05)
+
+ENTRY_OPENED = Text(  # to the buyer, station message and push
+    "entry_opened",
+    _("The after-sales entry is open"),
+    _("The shop opened the after-sales entry of order %(order_no)s; you can apply for after-sales within "
+      "%(days)s days."),
+)
+RESHIP_COUPON = Text(  # to the buyer, station message and push: the late-reship cash coupon
+    "reship_coupon",
+    _("Compensation for a late reship"),
+    _("The shop did not reship in time; the platform has given you a %(coupon)s yuan cash coupon."),
+)
