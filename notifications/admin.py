@@ -7,7 +7,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import SHOP_AND_PLATFORM, BackOfficeAdmin, BackOfficeInline
+from accounts.roles import SHOP_AND_PLATFORM
+from core.admin import BackOfficeAdmin, BackOfficeInline
 
 from .models import Notification
 
