@@ -25,6 +25,8 @@ _EVENTS: dict[str, dict[str, Any]] = {}
 _PARAMS: dict[str, Any] = {}
 _VALUES: dict[str, dict[str, Any]] = {}
 _ANY_VALUE: dict[str, Any] = {"True": _("yes"), "False": _("no")}
+_SUBJECT_PARAMS: dict[str, dict[str, Any]] = {}
+_SUBJECT_VALUES: dict[tuple[str, str], dict[str, Any]] = {}
 _TIMES: set[str] = set()
 _HIDDEN: set[str] = set()
 
@@ -51,6 +53,16 @@ def register_values(param: str | None, labels) -> None:
     (_ANY_VALUE if param is None else _VALUES.setdefault(param, {})).update(_pairs(labels))
 
 
+def register_subject_params(subject: str, **labels) -> None:
+    """Parameter labels that hold for one subject's timeline only (a payout's `reason` is its failure reason)."""
+    _SUBJECT_PARAMS.setdefault(subject, {}).update(labels)
+
+
+def register_subject_values(subject: str, param: str, labels) -> None:
+    """Value labels of a parameter on one subject's timeline only (a payout's `status` values)."""
+    _SUBJECT_VALUES.setdefault((subject, param), {}).update(_pairs(labels))
+
+
 def register_times(*params: str) -> None:
     """Parameters holding ISO datetimes: shown in Asia/Shanghai, in the page's date format."""
     _TIMES.update(params)
@@ -69,37 +81,35 @@ def event_label(subject: str, type: str) -> str:
     return str(_EVENTS.get(subject, {}).get(type, type))
 
 
-def value_label(param: str, value: Any) -> str:
+def value_label(param: str, value: Any, subject: str | None = None) -> str:
     if isinstance(value, bool):
         value = str(value)
     if isinstance(value, str):
         if param in _TIMES and (moment := parse_datetime(value)) is not None:
             return formats.localize(timezone.localtime(moment))
-        labels = _VALUES.get(param, {})
-        if value in labels:
-            return str(labels[value])
-        if value in _ANY_VALUE:
-            return str(_ANY_VALUE[value])
+        for labels in (_SUBJECT_VALUES.get((subject, param), {}), _VALUES.get(param, {}), _ANY_VALUE):
+            if value in labels:
+                return str(labels[value])
     if isinstance(value, list):
-        return "、".join(value_label(param, v) for v in value)
+        return "、".join(value_label(param, v, subject) for v in value)
     if isinstance(value, Promise):
         return str(value)
     return str(value)
 
 
-def param_label(param: str) -> str:
-    return str(_PARAMS.get(param, param))
+def param_label(param: str, subject: str | None = None) -> str:
+    return str(_SUBJECT_PARAMS.get(subject, {}).get(param) or _PARAMS.get(param, param))
 
 
-def event_details(params: Mapping | None) -> list[tuple[str, str]]:
+def event_details(params: Mapping | None, subject: str | None = None) -> list[tuple[str, str]]:
     """An event's parameters as (label, value) pairs in the page's language; empty values and hidden
     parameters are left out."""
-    return [(param_label(key), value_label(key, value)) for key, value in (params or {}).items()
+    return [(param_label(key, subject), value_label(key, value, subject)) for key, value in (params or {}).items()
             if key not in _HIDDEN and value not in (None, "", [])]
 
 
-def event_details_text(params: Mapping | None) -> str:
-    return "; ".join(f"{label}: {value}" for label, value in event_details(params))
+def event_details_text(params: Mapping | None, subject: str | None = None) -> str:
+    return "; ".join(f"{label}: {value}" for label, value in event_details(params, subject))
 
 
 def timeline(events: Iterable, subject: str) -> list[dict[str, Any]]:
@@ -109,7 +119,7 @@ def timeline(events: Iterable, subject: str) -> list[dict[str, Any]]:
             "label": event_label(subject, event.type),
             "actor": str(event.actor) if event.actor_id else _("system"),
             "at": timezone.localtime(event.at),
-            "details": event_details(event.params),
+            "details": event_details(event.params, subject),
         }
         for event in events
     ]

@@ -27,7 +27,8 @@ class PayoutStatus(models.TextChoices):
     TOP_UP_FAILED = "top_up_failed", _("top-up failed")  # 充值失败
 
 
-# SPEC §4.4 "Allowed transitions". Everything else a provider or a clock reports is recorded and ignored.
+# SPEC §4.4 "Allowed transitions" (Payout.TRANSITIONS, moved by core.transitions.transition). Everything else
+# a provider or a clock reports is recorded and ignored.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING}),
     PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED}),
@@ -37,6 +38,51 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     PayoutStatus.CLOSED: frozenset(),
     PayoutStatus.TOP_UP_FAILED: frozenset(),
 }
+
+
+class PayoutEventType(models.TextChoices):
+    """The payout timeline (PayoutEvent.type); account-card events are on their payout's timeline too."""
+
+    CREATED = "created", _("payout created")
+    SUBMITTED = "submitted", _("submitted to the payment provider")
+    CONTINUED = "continued", _("continued by the operator")
+    AUTO_SUBMITTED = "auto_submitted", _("submitted automatically")
+    SUCCEEDED = "succeeded", _("payout succeeded")
+    FAILED = "failed", _("payout failed")
+    HOLD_RELEASED = "hold_released", _("held money released")
+    RETRIED = "retried", _("retried")
+    CALLBACK_IGNORED = "callback_ignored", _("provider report recorded and ignored")
+    LATE_SUCCESS_FLAGGED = "late_success_flagged", _("success after the close flagged to platform staff")
+    CLOSED = "closed", _("payout closed")
+    REFUNDED_TO_CHANNEL = "refunded_to_channel", _("refunded to the paying channel")
+    RETURNED = "returned", _("money returned to the balance")
+    TOP_UP_CONTINUED = "top_up_continued", _("top-up continued")
+    TOPPED_UP = "topped_up", _("top-up paid")
+    TOP_UP_FAILED = "top_up_failed", _("top-up failed")
+    CARD_SENT = "card_sent", _("account card sent")
+    CARD_EXPIRED = "card_expired", _("account card expired")
+    CARD_SUBMITTED = "card_submitted", _("account submitted by the buyer")
+
+
+class PayoutOrderEventType(models.TextChoices):
+    """What small payouts write to the order's operation log (orders.OrderEvent, subject "order"); a payout
+    request has no timeline of its own: its moves are written here."""
+
+    PAYOUT_CREATED = "payout_created", _("small payout started")
+    PAYOUT_SUCCEEDED = "payout_succeeded", _("small payout succeeded")
+    PAYOUT_FAILED = "payout_failed", _("small payout failed")
+    PAYOUT_CLOSED = "payout_closed", _("small payout closed")
+    REQUESTED = "payout_requested", _("small payout request sent")
+    REQUEST_APPROVED = "payout_request_approved", _("small payout request approved")
+    REQUEST_REJECTED = "payout_request_rejected", _("small payout request rejected")
+
+
+class PayoutSource(models.TextChoices):
+    """Who reported a provider result (the `source` of succeeded/failed/ignored events)."""
+
+    CALLBACK = "callback", _("provider callback")
+    QUERY = "query", _("provider query")
+    SANDBOX = "sandbox", _("sandbox")
 
 
 class PayoutType(models.TextChoices):
@@ -108,6 +154,8 @@ class Payout(models.Model):
     tenant_shop_path = "shop"
     tenant_buyer_path = "order__buyer"
 
+    TRANSITIONS = ALLOWED_TRANSITIONS
+
     class Meta:
         verbose_name = _("small payout")
         verbose_name_plural = _("payout records")
@@ -150,6 +198,19 @@ class Payout(models.Model):
             return self.return_due_at
         return None
 
+    def counts_when(self, status: str) -> bool:
+        """SPEC §4.2: pending, processing, succeeded, awaiting top-up count; failed counts only where a failure
+        keeps its money (Pinduoduo) until it closes; top-up failed and closed never count."""
+        if status == PayoutStatus.FAILED:
+            return not self.shop.profile.failure_releases_hold
+        return status in (PayoutStatus.PENDING, PayoutStatus.PROCESSING, PayoutStatus.SUCCEEDED,
+                          PayoutStatus.AWAITING_TOP_UP)
+
+    def on_transition(self, old: str, new: str) -> tuple[str, ...]:
+        """core.transitions: `counted` follows the status, so a limit is one indexed SUM (SPEC §4.2)."""
+        self.counted = self.counts_when(new)
+        return ("counted",)
+
 
 class PayoutEvent(DomainEvent):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events", verbose_name=_("payout"))
@@ -162,6 +223,14 @@ class PayoutEvent(DomainEvent):
         verbose_name_plural = _("payout events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["payout", "at"])]
+
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and "payout" in self._state.fields_cache:
+            # The events written through a payout object, in order: a caller can answer with the payout as it
+            # stands without reading it back (payouts.api: the 201 of a new payout).
+            self.payout.__dict__.setdefault("written_events", []).append(self)
 
 
 class CardStatus(models.TextChoices):
@@ -209,8 +278,19 @@ class PayoutCard(models.Model):
             models.UniqueConstraint(fields=["payout"], condition=Q(status="sent"), name="one_open_card_per_payout"),
         ]
 
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        CardStatus.SENT: frozenset({CardStatus.SUBMITTED, CardStatus.EXPIRED}),
+        CardStatus.SUBMITTED: frozenset(),
+        CardStatus.EXPIRED: frozenset(),
+    }
+
     def __str__(self) -> str:
         return self.token
+
+    @property
+    def events(self):
+        """A card has no timeline of its own: its events are on its payout's (core.transitions writes here)."""
+        return self.payout.events
 
 
 class RequestStatus(models.TextChoices):
@@ -259,8 +339,20 @@ class PayoutRequest(models.Model):
             ),
         ]
 
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        RequestStatus.PENDING: frozenset({RequestStatus.APPROVED, RequestStatus.REJECTED}),
+        RequestStatus.APPROVED: frozenset(),
+        RequestStatus.REJECTED: frozenset(),
+    }
+
     def __str__(self) -> str:
         return f"#{self.pk} {self.order.order_no} {self.amount}"
+
+    @property
+    def events(self):
+        """A request has no timeline of its own: its moves are written to its order's operation log
+        (PayoutOrderEventType; core.transitions writes here)."""
+        return self.order.events
 
 
 class SandboxTransfer(models.Model):

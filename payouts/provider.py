@@ -26,7 +26,6 @@ class Transfer:
     payout_id: int
     amount: Decimal
     buyer: str
-    wallet: str  # the sandbox's per-buyer behaviour; a real rail ignores it
     account: str = ""  # an account the buyer submitted on a card (PAY-C02)
 
 
@@ -65,11 +64,18 @@ class PaymentProvider(Protocol):
 
     def query(self, ref: str) -> ProviderResult: ...
 
+    def top_up_qr_content(self, *, payout_id: int, channel: str, amount: Decimal) -> str:
+        """What the QR code of a scan payout's top-up encodes (PAY-Q01)."""
+        ...
+
 
 class SandboxProvider:
     """Behaves like the real rails for demos and tests (API.md): `ok` wallets succeed, `invalid_account`
     wallets fail with ACCOUNT_INVALID until the buyer submits an account card, `no_answer` wallets stay
-    processing. A card account ending in 0000 is refused too, so a failed retry can be shown."""
+    processing. A card account ending in 0000 is refused too, so a failed retry can be shown.
+
+    Everything sandbox-only (the buyers' `sandbox_wallet`, the `sandbox://` QR links, its book) is read here and
+    nowhere in the services."""
 
     def submit(self, transfer: Transfer) -> None:
         from .models import SandboxTransfer
@@ -89,11 +95,17 @@ class SandboxProvider:
         status, _, code = transfer.status.partition(":")
         return ProviderResult(status, code)
 
+    def top_up_qr_content(self, *, payout_id: int, channel: str, amount: Decimal) -> str:
+        return f"sandbox://{channel}/pay?payout={payout_id}&amount={amount}"
+
     @staticmethod
     def _decide(transfer: Transfer) -> str:
+        from .models import Payout
+
         if transfer.account:
             return "failed:ACCOUNT_INVALID" if transfer.account.endswith("0000") else "succeeded"
-        return {"ok": "succeeded", "invalid_account": "failed:ACCOUNT_INVALID"}.get(transfer.wallet, "processing")
+        wallet = Payout.objects.filter(pk=transfer.payout_id).values_list("order__buyer__sandbox_wallet", flat=True).first()
+        return {"ok": "succeeded", "invalid_account": "failed:ACCOUNT_INVALID"}.get(wallet, "processing")
 
 
 def get_provider() -> PaymentProvider:

@@ -17,7 +17,7 @@ from core.money import ZERO, money
 from orders.models import Order
 
 from .errors import PayoutError
-from .models import PayMethod, Payout, PayoutRequest
+from .models import PayMethod, Payout
 
 PAYABLE_STATUSES = {
     Order.Status.STOCKING,
@@ -314,7 +314,3 @@ def paid_out_today(*, shop_id: int) -> Decimal:
     return Payout.objects.filter(shop_id=shop_id, day=shanghai_date(), counted=True).aggregate(
         t=Coalesce(Sum("amount"), ZERO)
     )["t"]
-
-
-def pending_requests(*, shop_id: int) -> QuerySet:
-    return PayoutRequest.objects.filter(shop_id=shop_id, status="pending")

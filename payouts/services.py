@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from celery import current_app
 from django.db import transaction
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
@@ -20,6 +21,7 @@ from accounts.services import ledger_post, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
+from core.transitions import event_add, transition, transition_allowed
 from notifications import texts
 from notifications.models import Channel
 from notifications.services import notification_send
@@ -29,22 +31,26 @@ from orders.services import order_lock
 
 from .errors import PayoutError
 from .models import (
-    ALLOWED_TRANSITIONS,
     CardStatus,
     FailureReason,
     PayMethod,
     Payout,
     PayoutCard,
-    PayoutEvent,
+    PayoutEventType,
+    PayoutOrderEventType,
     PayoutRequest,
+    PayoutSource,
     PayoutStatus,
     PayoutType,
     RequestStatus,
 )
 from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider
-from .selectors import payout_check, payout_sums
+from .selectors import eligibility_problems, payout_check, payout_sums
 
 logger = logging.getLogger(__name__)
+
+# The settle task by name (payouts.tasks defines it): tasks import services, never the other way round.
+SETTLE_TASK = "payouts.tasks.settle_payout_task"
 
 
 @dataclass(frozen=True)
@@ -59,33 +65,6 @@ class PayoutInput:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def _event(payout: Payout, type: str, actor: User | None = None, **params) -> PayoutEvent:
-    event = PayoutEvent.objects.create(payout=payout, type=type, actor=actor, at=now(), params=params)
-    # The events this request wrote, in order: a caller can answer with the payout as it stands without
-    # reading it back (payouts.api: the 201 of a new payout).
-    payout.__dict__.setdefault("written_events", []).append(event)
-    return event
-
-
-def _counted_when(payout: Payout, status: str) -> bool:
-    """SPEC §4.2: pending, processing, succeeded, awaiting top-up count; failed counts only where a failure
-    keeps its money (Pinduoduo) until it closes; top-up failed and closed never count."""
-    if status == PayoutStatus.FAILED:
-        return not payout.shop.profile.failure_releases_hold
-    return status in (PayoutStatus.PENDING, PayoutStatus.PROCESSING, PayoutStatus.SUCCEEDED,
-                      PayoutStatus.AWAITING_TOP_UP)
-
-
-def _transition(payout: Payout, status: str, *, actor: User | None, event: str, fields: tuple = (), **params) -> None:
-    """Move a locked payout along ALLOWED_TRANSITIONS, keep `counted` true to the table, save, write the event."""
-    if status not in ALLOWED_TRANSITIONS[payout.status]:
-        raise AssertionError(f"payout {payout.pk}: {payout.status} → {status} is not allowed")
-    payout.status = status
-    payout.counted = _counted_when(payout, status)
-    payout.save(update_fields=["status", "counted", *fields])
-    _event(payout, event, actor, **params)
 
 
 def _lock_payout(payout_id: int) -> Payout:
@@ -192,33 +171,30 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         quota_user=check.quota_user if by_balance else None, counted=True, day=shanghai_date(at),
         held=data.amount if by_balance else 0, created_at=at,
         close_at=at + dt.timedelta(days=profile.close_after_days),
+        status=PayoutStatus.PENDING if by_balance else PayoutStatus.AWAITING_TOP_UP,
+        auto_submit_at=at + dt.timedelta(seconds=profile.pending_auto_submit_seconds) if by_balance else None,
+        top_up_deadline=None if by_balance else at + dt.timedelta(seconds=profile.top_up_window_seconds),
     )
     payout.shop = order.shop
-    if by_balance:
-        payout.status = PayoutStatus.PENDING
-        payout.auto_submit_at = at + dt.timedelta(seconds=profile.pending_auto_submit_seconds)
-    else:
-        payout.status = PayoutStatus.AWAITING_TOP_UP
-        payout.top_up_deadline = at + dt.timedelta(seconds=profile.top_up_window_seconds)
     payout.save()
     if by_balance:
         ledger_post(shop_id=order.shop_id, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount, ref_type="payout",
                     ref_id=payout.pk, actor=actor, account=account)
-    _event(payout, "created", actor, amount=str(payout.amount), pay_method=payout.pay_method,
-           **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
-    order_event_add(order_id=order.pk, type="payout_created", actor=actor, payout=payout.pk, amount=str(payout.amount),
-               payout_type=payout.type, pay_method=payout.pay_method)
+    event_add(payout, type=PayoutEventType.CREATED, actor=actor, amount=str(payout.amount), pay_method=payout.pay_method,
+              **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
+    order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
+                    amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
     if by_balance and profile.pending_auto_submit_seconds == 0:
         _submit(payout, actor=None)
     return payout
 
 
-def _submit(payout: Payout, *, actor: User | None, event: str = "submitted") -> None:
+def _submit(payout: Payout, *, actor: User | None, event: str = PayoutEventType.SUBMITTED) -> None:
     """pending / awaiting top-up / failed → processing, and hand the transfer to the rail after commit."""
     payout.submitted_at = now()
     payout.attempt += 1
-    _transition(payout, PayoutStatus.PROCESSING, actor=actor, event=event, fields=("submitted_at", "attempt"),
-                attempt=payout.attempt)
+    transition(payout, PayoutStatus.PROCESSING, actor=actor, event=event, fields=("submitted_at", "attempt"),
+               attempt=payout.attempt)
     transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
 
 
@@ -226,7 +202,7 @@ def _transfer_for(payout: Payout) -> Transfer:
     card = payout.cards.filter(status=CardStatus.SUBMITTED).order_by("-submitted_at").first()
     return Transfer(
         ref=f"PO{payout.pk}-{payout.attempt}", payout_id=payout.pk, amount=payout.amount,
-        buyer=payout.order.buyer.username, wallet=payout.order.buyer.sandbox_wallet,
+        buyer=payout.order.buyer.username,
         account=card.account_for_retry if card and card.account_for_retry else "",
     )
 
@@ -240,10 +216,8 @@ def _send_to_provider(payout_id: int) -> None:
     except Exception:  # the sweep resubmits; a payout is never lost to a rail hiccup
         logger.exception("payout %s: submission failed, the settle sweep will retry", payout_id)
         return
-    from .tasks import settle_payout_task
-
     try:
-        settle_payout_task.delay(payout_id)
+        current_app.send_task(SETTLE_TASK, args=(payout_id,))
     except Exception:  # no broker: the sweep settles it by the next clock run
         logger.warning("payout %s: no broker, settles by the next clock run", payout_id)
 
@@ -260,13 +234,13 @@ def payout_continue(*, payout: Payout, actor: User) -> Payout:
     if payout.status == PayoutStatus.AWAITING_TOP_UP:
         if now() >= payout.top_up_deadline:
             raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
-        _event(payout, "top_up_continued", actor)
+        event_add(payout, type=PayoutEventType.TOP_UP_CONTINUED, actor=actor)
         return payout
     if payout.status == PayoutStatus.TOP_UP_FAILED:
         raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
     if payout.status != PayoutStatus.PENDING:
         raise ApplicationError(PayoutError.PAYOUT_NOT_PENDING)
-    _submit(payout, actor=actor, event="continued")
+    _submit(payout, actor=actor, event=PayoutEventType.CONTINUED)
     return payout
 
 
@@ -276,7 +250,7 @@ def top_up_qr(payout: Payout) -> dict | None:
         return None
     channel = payout.scan_channel
     return {"channel": channel, "amount": str(payout.amount), "expires_at": payout.top_up_deadline.isoformat(),
-            "content": f"sandbox://{channel}/pay?payout={payout.pk}&amount={payout.amount}"}
+            "content": get_provider().top_up_qr_content(payout_id=payout.pk, channel=channel, amount=payout.amount)}
 
 
 @transaction.atomic
@@ -290,7 +264,7 @@ def top_up_paid(*, payout: Payout, actor: User | None) -> Payout:
         raise ApplicationError(PayoutError.NOT_AWAITING_TOP_UP)
     if now() >= payout.top_up_deadline:
         raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
-    _event(payout, "topped_up", actor, channel=payout.scan_channel)
+    event_add(payout, type=PayoutEventType.TOPPED_UP, actor=actor, channel=payout.scan_channel)
     _submit(payout, actor=actor)
     return payout
 
@@ -308,8 +282,8 @@ def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, 
     if result.status == "processing":
         return payout
     if ref and ref != current_ref:
-        _event(payout, "callback_ignored", None, source=source, ref=ref, reported=result.status,
-               why="an earlier attempt")
+        event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, ref=ref, reported=result.status,
+                  why="an earlier attempt")
         return payout
     if result.status == "succeeded":
         if payout.status == PayoutStatus.SUCCEEDED:
@@ -317,31 +291,33 @@ def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, 
         if payout.status == PayoutStatus.CLOSED:
             payout.flagged = True
             payout.save(update_fields=["flagged"])
-            _event(payout, "late_success_flagged", None, source=source, ref=ref or current_ref)
+            event_add(payout, type=PayoutEventType.LATE_SUCCESS_FLAGGED, source=source, ref=ref or current_ref)
             return payout
-        if payout.status != PayoutStatus.PROCESSING:
-            _event(payout, "callback_ignored", None, source=source, reported="succeeded", status=payout.status)
+        if not transition_allowed(payout, PayoutStatus.SUCCEEDED):
+            event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, reported="succeeded",
+                      status=payout.status)
             return payout
         payout.succeeded_at = now()
         payout.held = 0  # paid: nothing of it can come back
-        _transition(payout, PayoutStatus.SUCCEEDED, actor=None, event="succeeded", fields=("succeeded_at", "held"),
-                    source=source)
+        transition(payout, PayoutStatus.SUCCEEDED, actor=None, event=PayoutEventType.SUCCEEDED,
+                   fields=("succeeded_at", "held"), source=source)
         _close_open_cards(payout)
         _wipe_card_accounts(payout)
-        order_event_add(order_id=payout.order_id, type="payout_succeeded", actor=None, payout=payout.pk,
+        order_event_add(order_id=payout.order_id, type=PayoutOrderEventType.PAYOUT_SUCCEEDED, actor=None, payout=payout.pk,
                         amount=str(payout.amount))
         # PAY-S04: app message and WeChat 「商家补偿转账通知」.
         _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
                 amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message)
         return payout
     # failed
-    if payout.status != PayoutStatus.PROCESSING:
-        _event(payout, "callback_ignored", None, source=source, reported="failed", status=payout.status)
+    if not transition_allowed(payout, PayoutStatus.FAILED):
+        event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, reported="failed",
+                  status=payout.status)
         return payout
     kind = classify(result.error_code)
     if kind is ErrorClass.TRANSIENT:
         # Resubmit under the same business key: the rail pays it at most once.
-        _event(payout, "retried", None, source=source, error_code=result.error_code)
+        event_add(payout, type=PayoutEventType.RETRIED, source=source, error_code=result.error_code)
         transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
         return payout
     reason = FailureReason.BUYER_ACCOUNT_INVALID if kind is ErrorClass.BUYER_FIXABLE else FailureReason.PROVIDER_ERROR
@@ -357,14 +333,15 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     if profile.failure_releases_hold and released > 0:
         # Douyin: a failure is final and gives the money back at once (PAY-S03).
         payout.held = 0
-    _transition(payout, PayoutStatus.FAILED, actor=None, event="failed", fields=("failure_reason", "failed_at", "held"),
-                reason=reason, error_code=error_code, source=source)
+    transition(payout, PayoutStatus.FAILED, actor=None, event=PayoutEventType.FAILED,
+               fields=("failure_reason", "failed_at", "held"), reason=reason, error_code=error_code, source=source)
     if profile.failure_releases_hold and released > 0:
         ledger_post(shop_id=payout.shop_id, kind=LedgerEntry.Kind.HOLD_RELEASE, balance=released, ref_type="payout",
                     ref_id=payout.pk)
-        _event(payout, "hold_released", None, amount=str(released))
-    _close_open_cards(payout, status=CardStatus.EXPIRED)
-    order_event_add(order_id=payout.order_id, type="payout_failed", actor=None, payout=payout.pk, reason=reason)
+        event_add(payout, type=PayoutEventType.HOLD_RELEASED, amount=str(released))
+    _close_open_cards(payout)
+    order_event_add(order_id=payout.order_id, type=PayoutOrderEventType.PAYOUT_FAILED, actor=None, payout=payout.pk,
+                    reason=reason)
     # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
     _notify(payout, texts.PAYOUT_FAILED_BUYER, Channel.APP, amount=payout.amount)
     _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
@@ -387,17 +364,17 @@ def payout_settle(*, payout_id: int) -> Payout | None:
         result = provider.query(ref)
     if result.status == "processing":
         return payout
-    return payout_apply_result(payout_id=payout.pk, result=result, source="query", ref=ref)
+    return payout_apply_result(payout_id=payout.pk, result=result, source=PayoutSource.QUERY, ref=ref)
 
 
 # ---------------------------------------------------------------------------------------------- cards
 
 
-def _close_open_cards(payout: Payout, status: str = CardStatus.EXPIRED) -> None:
+def _close_open_cards(payout: Payout) -> None:
+    """The payout's open card expires (one open card per payout, PAY-C03)."""
     for card in payout.cards.filter(status=CardStatus.SENT):
-        card.status = status
-        card.save(update_fields=["status"])
-        _event(payout, "card_expired", None, card=card.token)
+        card.payout = payout
+        transition(card, CardStatus.EXPIRED, actor=None, event=PayoutEventType.CARD_EXPIRED, card=card.token)
 
 
 def _wipe_card_accounts(payout: Payout) -> None:
@@ -413,7 +390,8 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
         payout=payout, token=secrets.token_urlsafe(18), status=CardStatus.SENT, sent_at=at, sent_by=actor,
         expires_at=at + dt.timedelta(hours=payout.shop.profile.card_expiry_hours),
     )
-    _event(payout, "card_sent", actor, card=card.token, expires_at=card.expires_at.isoformat())
+    event_add(payout, type=PayoutEventType.CARD_SENT, actor=actor, card=card.token,
+              expires_at=card.expires_at.isoformat())
     _notify(payout, texts.ACCOUNT_CARD, Channel.CHAT)
     return card
 
@@ -442,17 +420,19 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
         raise ApplicationError(CommonError.NOT_FOUND)
     payout = _lock_payout(card_row["payout_id"])
     card = PayoutCard.objects.select_for_update().get(token=token)
-    if card.status != CardStatus.SENT or now() >= card.expires_at or payout.status != PayoutStatus.FAILED:
+    if (not transition_allowed(card, CardStatus.SUBMITTED) or now() >= card.expires_at
+            or payout.status != PayoutStatus.FAILED):
         raise ApplicationError(PayoutError.CARD_EXPIRED)
-    card.status = CardStatus.SUBMITTED
+    card.payout = payout
     card.channel, card.holder_name = channel, name.strip()
     card.account_masked, card.account_for_retry = _mask(account), account
     card.submitted_at = now()
-    card.save(update_fields=["status", "channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"])
-    _event(payout, "card_submitted", buyer, card=card.token, channel=channel, account=card.account_masked)
+    transition(card, CardStatus.SUBMITTED, actor=buyer, event=PayoutEventType.CARD_SUBMITTED,
+               fields=("channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"),
+               card=card.token, channel=channel, account=card.account_masked)
     _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
     payout.failure_reason = ""
-    _submit(payout, actor=buyer, event="retried")
+    _submit(payout, actor=buyer, event=PayoutEventType.RETRIED)
     payout.save(update_fields=["failure_reason"])
     return card
 
@@ -467,8 +447,6 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
     _may_pay(actor, order)
     _validate_input(PayoutInput(**{**data.__dict__, "pay_method": PayMethod.BALANCE, "scan_channel": ""}), order)
     order = order_lock(order_id=order.pk)
-    from .selectors import eligibility_problems
-
     profile = order.shop.profile
     problems = eligibility_problems(order=order, shop=order.shop, profile=profile)
     if problems:
@@ -480,7 +458,8 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
         buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", requester=actor,
         created_at=now(),
     )
-    order_event_add(order_id=order.pk, type="payout_requested", actor=actor, request=request.pk, amount=str(request.amount))
+    order_event_add(order_id=order.pk, type=PayoutOrderEventType.REQUESTED, actor=actor, request=request.pk,
+                    amount=str(request.amount))
     return request
 
 
@@ -498,7 +477,8 @@ def _may_decide(actor: User, request: PayoutRequest) -> None:
 def _lock_request(request: PayoutRequest) -> PayoutRequest:
     # Lock order: the order first (payout_create locks it again, re-entrantly), then the request.
     Order.objects.select_for_update().only("pk").get(pk=request.order_id)
-    return PayoutRequest.objects.select_for_update(of=("self",)).select_related("shop__profile", "requester").get(pk=request.pk)
+    return (PayoutRequest.objects.select_for_update(of=("self",)).select_related("shop__profile", "requester", "order")
+            .get(pk=request.pk))
 
 
 @transaction.atomic
@@ -508,14 +488,14 @@ def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
     `approved_by` the approver; it counts against neither one's quota."""
     request = _lock_request(request)
     _may_decide(actor, request)
-    if request.status != RequestStatus.PENDING:
+    if not transition_allowed(request, RequestStatus.APPROVED):
         raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
     data = PayoutInput(type=request.type, amount=request.amount, reason=request.reason,
                        buyer_message=request.buyer_message, product_id=request.product_id)
     payout = payout_create(order=request.order, data=data, actor=actor, approved_by=actor, request=request)
-    request.status, request.decided_by, request.decided_at, request.payout = RequestStatus.APPROVED, actor, now(), payout
-    request.save(update_fields=["status", "decided_by", "decided_at", "payout"])
-    order_event_add(order_id=request.order_id, type="payout_request_approved", actor=actor, request=request.pk, payout=payout.pk)
+    request.decided_by, request.decided_at, request.payout = actor, now(), payout
+    transition(request, RequestStatus.APPROVED, actor=actor, event=PayoutOrderEventType.REQUEST_APPROVED,
+               fields=("decided_by", "decided_at", "payout"), request=request.pk, payout=payout.pk)
     return payout
 
 
@@ -525,13 +505,12 @@ def payout_request_reject(*, request: PayoutRequest, actor: User, reason: str) -
     _may_decide(actor, request)
     if not reason or not reason.strip():
         raise ApplicationError(PayoutError.REJECT_REASON_REQUIRED)
-    if request.status != RequestStatus.PENDING:
+    if not transition_allowed(request, RequestStatus.REJECTED):
         raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
-    request.status, request.decided_by, request.decided_at = RequestStatus.REJECTED, actor, now()
+    request.decided_by, request.decided_at = actor, now()
     request.reject_reason = reason.strip()[:255]
-    request.save(update_fields=["status", "decided_by", "decided_at", "reject_reason"])
-    order_event_add(order_id=request.order_id, type="payout_request_rejected", actor=actor, request=request.pk,
-                    reason=request.reject_reason)
+    transition(request, RequestStatus.REJECTED, actor=actor, event=PayoutOrderEventType.REQUEST_REJECTED,
+               fields=("decided_by", "decided_at", "reject_reason"), request=request.pk, reason=request.reject_reason)
     return request
 
 
@@ -544,7 +523,7 @@ def payout_auto_submit(*, payout_id: int) -> bool:
     payout = _lock_payout(payout_id)
     if payout.status != PayoutStatus.PENDING or payout.auto_submit_at > now():
         return False
-    _submit(payout, actor=None, event="auto_submitted")
+    _submit(payout, actor=None, event=PayoutEventType.AUTO_SUBMITTED)
     return True
 
 
@@ -560,14 +539,16 @@ def payout_close(*, payout_id: int) -> bool:
     if payout.held > 0:
         day = working_day_add(start=at.astimezone(SHANGHAI).date(), days=payout.shop.profile.return_working_day)
         payout.return_due_at = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
-    _transition(payout, PayoutStatus.CLOSED, actor=None, event="closed", fields=("closed_at", "return_due_at"),
-                return_due_at=payout.return_due_at.isoformat() if payout.return_due_at else None)
+    transition(payout, PayoutStatus.CLOSED, actor=None, event=PayoutEventType.CLOSED,
+               fields=("closed_at", "return_due_at"),
+               return_due_at=payout.return_due_at.isoformat() if payout.return_due_at else None)
     _close_open_cards(payout)
     _wipe_card_accounts(payout)
     if payout.pay_method == PayMethod.SCAN:
         # PAY-Q01: topped-up money never entered the balance; it goes back to the channel that paid it.
-        _event(payout, "refunded_to_channel", None, channel=payout.scan_channel, amount=str(payout.amount))
-    order_event_add(order_id=payout.order_id, type="payout_closed", actor=None, payout=payout.pk)
+        event_add(payout, type=PayoutEventType.REFUNDED_TO_CHANNEL, channel=payout.scan_channel,
+                  amount=str(payout.amount))
+    order_event_add(order_id=payout.order_id, type=PayoutOrderEventType.PAYOUT_CLOSED, actor=None, payout=payout.pk)
     return True
 
 
@@ -583,7 +564,7 @@ def payout_return(*, payout_id: int) -> bool:
                 ref_id=payout.pk)
     payout.held, payout.returned_at = 0, now()
     payout.save(update_fields=["held", "returned_at"])
-    _event(payout, "returned", None, amount=str(amount))
+    event_add(payout, type=PayoutEventType.RETURNED, amount=str(amount))
     return True
 
 
@@ -593,7 +574,7 @@ def payout_top_up_expire(*, payout_id: int) -> bool:
     payout = _lock_payout(payout_id)
     if payout.status != PayoutStatus.AWAITING_TOP_UP or payout.top_up_deadline > now():
         return False
-    _transition(payout, PayoutStatus.TOP_UP_FAILED, actor=None, event="top_up_failed")
+    transition(payout, PayoutStatus.TOP_UP_FAILED, actor=None, event=PayoutEventType.TOP_UP_FAILED)
     return True
 
 
@@ -603,10 +584,9 @@ def payout_card_expire(*, card_id: int) -> bool:
     payout_id = PayoutCard.objects.values_list("payout_id", flat=True).get(pk=card_id)
     payout = _lock_payout(payout_id)
     card = PayoutCard.objects.select_for_update().get(pk=card_id)
-    if card.status != CardStatus.SENT or card.expires_at > now():
+    if not transition_allowed(card, CardStatus.EXPIRED) or card.expires_at > now():
         return False
-    card.status = CardStatus.EXPIRED
-    card.save(update_fields=["status"])
-    _event(payout, "card_expired", None, card=card.token)
+    card.payout = payout
+    transition(card, CardStatus.EXPIRED, actor=None, event=PayoutEventType.CARD_EXPIRED, card=card.token)
     return True
 

@@ -1,14 +1,16 @@
-"""The clocks of small payouts (SPEC §8). Each selects due rows by state and deadline in batches, skipping
-rows another run holds (FOR UPDATE SKIP LOCKED), and hands each to its service, which locks the row and
-checks state and deadline again: two runs at once, or a rerun after a crash, change nothing twice.
+"""The clocks of small payouts (SPEC §8). Each walks its due rows oldest first and hands each to its
+service, which locks the row and checks state and deadline again: two runs at once, or a rerun after a
+crash, change nothing twice.
 
 Payout volume is bounded by the shops' daily caps, so a row at a time through the one service that
 holds the rule is fast enough and keeps every event, ledger entry and notification in one place.
 """
 
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection
 from django.db.models import QuerySet
 
 from core.clock import now
@@ -27,18 +29,46 @@ from .services import (
 BATCH = 500
 
 
+@contextmanager
+def _claim(table: str, pk: int) -> Iterator[bool]:
+    """Hold one row for this run while its service works on it, or learn that another run holds it.
+
+    A PostgreSQL advisory lock keyed by (table, id), taken without waiting and released right after the
+    row: the settle sweep asks the rail outside any transaction, so a row lock could not be held across it,
+    and taking the payout's row lock before its service takes the order's would break the lock order
+    (order → shop account → payout) and deadlock with a callback or an operator. Nobody ever waits on this
+    lock, so it cannot deadlock. Other databases (SQLite, one process) need no claim.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = (zlib.crc32(table.encode()) - 2**31, pk & 0x7FFFFFFF)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
 def _drain(candidates: Callable[[], QuerySet], act: Callable[[int], bool]) -> int:
-    """Take due ids a batch at a time (skipping rows locked by another run) and act on each."""
-    moved, seen = 0, set()
+    """Walk the due rows oldest first by keyset (id), a batch of ids at a time, so every due row is reached
+    in one run however many stay due; claim each (skipping rows another run holds), check it is still due,
+    act on it."""
+    moved, last = 0, 0
     while True:
-        with transaction.atomic():
-            ids = [i for i in candidates().select_for_update(skip_locked=True).values_list("pk", flat=True)[:BATCH]
-                   if i not in seen]
+        ids = list(candidates().filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH])
         if not ids:
             return moved
+        table = candidates().model._meta.db_table
         for pk in ids:
-            seen.add(pk)
-            moved += bool(act(pk))
+            with _claim(table, pk) as held:
+                if held and candidates().filter(pk=pk).exists():
+                    moved += bool(act(pk))
+        last = ids[-1]
 
 
 @sweep("payouts_auto_submit")

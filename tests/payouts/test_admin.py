@@ -152,7 +152,7 @@ def test_pay_l04_l10_a_refusal_is_a_form_error_and_changes_nothing(client, users
     response, _token = confirm(signed_in(client, users, "dy_admin"), "DY1022", amount=amount)
     assert response.status_code == 200 and response.context["step"] == "fill"
     errors = " ".join(response.context["form"].non_field_errors())
-    assert message in errors and rule in errors
+    assert message in errors and rule not in errors  # SEC-06: no rule IDs in what merchants read
     assert money_snapshot() == before
     assert not IdempotencyKey.objects.exists()  # the claim rolled back with the refusal
 
