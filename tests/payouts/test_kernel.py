@@ -98,7 +98,7 @@ def test_every_event_type_written_is_registered_and_reads_in_chinese(orders, use
         assert labels.event_label("payout", "card_expired") == "账户信息填写卡片已失效"
         assert labels.event_label("order", "payout_created") == "发起小额打款"
         text = labels.event_details_text({"pay_method": "balance", "reason": "buyer_account_invalid",
-                                          "source": "query", "card": "secret-token"})
+                                          "source": "query", "card": "secret-token"}, "payout")
         assert "货款余额" in text and "买家收款账户异常" in text and "渠道查询" in text
         assert "secret-token" not in text and "balance" not in text
         # transitional delegations the admin still calls
