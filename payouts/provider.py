@@ -120,12 +120,10 @@ def callback_signature(*, timestamp: str, body: bytes) -> str:
 
 def callback_verify(*, timestamp: str | None, signature: str | None, body: bytes) -> bool:
     """A callback is authentic when signed with the secret and no older (or newer) than the tolerance."""
-    if not timestamp or not signature:
+    # SEC-04: ASCII digits of a plausible length only (a 400-digit timestamp overflowed a float: a 500).
+    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
+    sent = int(timestamp)
     if abs(now().timestamp() - sent) > settings.PAYOUT_CALLBACK_TOLERANCE_SECONDS:
         return False
     return hmac.compare_digest(callback_signature(timestamp=timestamp, body=body), signature)

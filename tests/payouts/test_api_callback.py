@@ -175,3 +175,14 @@ def test_pay_s07_a_shop_token_does_not_replace_the_signature(processing, api):
     error_of(api("tok-pdd_admin").post("/api/v1/gateway/callback/", body, content_type="application/json"), 401,
              "callback_signature_invalid", "PAY-S07")
     assert Payout.objects.get().status == "processing"
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-1", "1e9", "１２３", " 123", "0x10", ""])
+def test_sec04_malformed_callback_timestamps_are_401_not_500(processing, api, timestamp):
+    """SEC-04: a 400-digit, negative, exponent or full-width X-Timestamp is refused like a bad signature."""
+    before = snapshot()
+    body = json.dumps({"ref": f"PO{processing['id']}-1", "status": "succeeded"}).encode()
+    response = api().post("/api/v1/gateway/callback/", body, content_type="application/json", HTTP_X_TIMESTAMP=timestamp,
+                          HTTP_X_SIGNATURE="0" * 64)
+    error_of(response, 401, "callback_signature_invalid", "PAY-S07")
+    assert snapshot() == before
