@@ -16,12 +16,7 @@ ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # Under pytest-xdist (bin/test: --dist loadgroup) every browser test runs on one worker: one Chromium.
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("browser"))
     if os.path.exists(CHROMIUM):
         return
     if os.environ.get("CI"):
