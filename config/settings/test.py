@@ -13,3 +13,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 # Static files come from the finders in tests (live_server serves them); no collectstatic needed.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# pytest-xdist: each worker (gw0, gw1 …) has its own test database (pytest-django adds the suffix); give it
+# its own Redis keys too, for the cache and for the Celery broker's queues, so workers never see each other's.
+XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")
+if XDIST_WORKER:
+    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}

@@ -2,15 +2,31 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import PayoutQuota, Role, User
+from accounts.models import PayoutQuota, Role
 from accounts.services import quota_set
 from core.errors import ApplicationError
+from tests.factories import PlatformStaffFactory, ShopFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_main_account_sets_a_sub_accounts_quota_with_history(demo):
-    main, sub = User.objects.get(username="dy_admin"), User.objects.get(username="dy_cs2")
+@pytest.fixture
+def people():
+    """Two shops: the first with its main account, a sub-account with a quota and one without; the other
+    shop's main account and sub-account; platform staff."""
+    shop, other = ShopFactory(), ShopFactory()
+    return {
+        "main": UserFactory(shop=shop),
+        "sub_with_quota": SubAccountFactory(shop=shop, quota=True),
+        "sub": SubAccountFactory(shop=shop),
+        "other_main": UserFactory(shop=other),
+        "other_sub": SubAccountFactory(shop=other),
+        "staff": PlatformStaffFactory(),
+    }
+
+
+def test_main_account_sets_a_sub_accounts_quota_with_history(people):
+    main, sub = people["main"], people["sub"]
 
     quota = quota_set(shop=main.shop, user=sub, per_payout=Decimal("30.00"), daily=None, enabled=True, actor=main)
 
@@ -18,9 +34,9 @@ def test_main_account_sets_a_sub_accounts_quota_with_history(demo):
     assert quota.history.latest().history_user == main
 
 
-@pytest.mark.parametrize("actor_name", ["dy_cs1", "pdd_admin", "ops1"])
-def test_only_the_shops_main_account_sets_quotas(demo, actor_name):
-    actor, sub = User.objects.get(username=actor_name), User.objects.get(username="dy_cs1")
+@pytest.mark.parametrize("actor", ["sub_with_quota", "other_main", "staff"])
+def test_only_the_shops_main_account_sets_quotas(people, actor):
+    actor, sub = people[actor], people["sub_with_quota"]
     before = PayoutQuota.objects.get(user=sub)
 
     with pytest.raises(ApplicationError) as exc:
@@ -31,11 +47,10 @@ def test_only_the_shops_main_account_sets_quotas(demo, actor_name):
     assert (after.per_payout, after.daily) == (before.per_payout, before.daily)
 
 
-def test_quota_is_for_the_shops_own_sub_accounts(demo):
-    main = User.objects.get(username="dy_admin")
+def test_quota_is_for_the_shops_own_sub_accounts(people):
+    main = people["main"]
     with pytest.raises(ApplicationError) as exc:
-        quota_set(shop=main.shop, user=User.objects.get(username="pdd_cs2"), per_payout=None, daily=None,
-                  enabled=True, actor=main)
+        quota_set(shop=main.shop, user=people["other_sub"], per_payout=None, daily=None, enabled=True, actor=main)
     assert exc.value.code == "not_found"
     with pytest.raises(ApplicationError) as exc:
         quota_set(shop=main.shop, user=main, per_payout=None, daily=None, enabled=True, actor=main)
@@ -44,16 +59,16 @@ def test_quota_is_for_the_shops_own_sub_accounts(demo):
 
 
 @pytest.mark.parametrize("bad", [Decimal("0"), Decimal("-1.00"), Decimal("1.005")])
-def test_quota_limits_are_positive_cents(demo, bad):
-    main, sub = User.objects.get(username="dy_admin"), User.objects.get(username="dy_cs2")
+def test_quota_limits_are_positive_cents(people, bad):
+    main, sub = people["main"], people["sub"]
     with pytest.raises(ApplicationError) as exc:
         quota_set(shop=main.shop, user=sub, per_payout=bad, daily=None, enabled=True, actor=main)
     assert exc.value.code == "invalid_amount"
     assert not PayoutQuota.objects.filter(user=sub).exists()
 
 
-def test_a_new_quota_writes_one_history_row(demo):
-    main, sub = User.objects.get(username="dy_admin"), User.objects.get(username="dy_cs2")
+def test_a_new_quota_writes_one_history_row(people):
+    main, sub = people["main"], people["sub"]
     quota = quota_set(shop=main.shop, user=sub, per_payout=Decimal("30.00"), daily=Decimal("90.00"), enabled=False,
                       actor=main)
     assert quota.history.count() == 1

@@ -35,10 +35,12 @@ def test_a_sweep_name_cannot_be_registered_twice():
 
 
 @pytest.mark.django_db
-def test_ledger_verify_sweep_logs_drift(demo, caplog):
+def test_ledger_verify_sweep_logs_drift(caplog):
     from accounts.models import ShopAccount
+    from tests.factories import ShopFactory
 
-    ShopAccount.objects.filter(shop__key="dy").update(deposit=0)
+    shop = ShopFactory(funds=("100.00", "0.00", "2000.00"))
+    ShopAccount.objects.filter(shop=shop).update(deposit=0)
     clocks.run_sweep("ledger_verify")
     assert any("ledger drift" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
 
