@@ -139,3 +139,26 @@ def test_sec03_failed_api_authentication_is_throttled_per_address(demo, api, set
     assert api("tok-dy_admin").get("/api/v1/shop/balance/").status_code == 429
     cache.clear()
     assert api("tok-dy_admin").get("/api/v1/shop/balance/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec02_migration_turns_clear_text_tokens_into_digests_and_drops_the_table():
+    """SEC-02: the migration keeps each DRF authtoken key as a digest (the key still works) and drops the
+    clear-text table."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.tokens import token_digest
+
+    migration = importlib.import_module("accounts.migrations.0003_api_tokens")
+    user = User.objects.create_user("legacy", password="x", role="platform")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL,"
+                       " user_id bigint NOT NULL)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)", ["legacy-clear-text-key", user.pk])
+    with connection.schema_editor() as editor:
+        migration.tokens_to_digests(apps, editor)
+    assert "authtoken_token" not in connection.introspection.table_names()
+    token = ApiToken.objects.get(user=user)
+    assert token.digest == token_digest("legacy-clear-text-key") and token.prefix == "legacy-c"
