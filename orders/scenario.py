@@ -21,11 +21,10 @@ from rest_framework.authtoken.models import Token
 from accounts.models import SHOP_ROLES, PayoutQuota, PlatformProfile, Role, Shop, User
 from accounts.services import profiles_ensure_defaults, shop_account_sync
 from core.money import parse_money
-from logistics.couriers import COURIERS, tracking_no_valid
-from logistics.models import Outlet
 
+from .couriers import COURIERS, tracking_no_valid
 from .events import order_sync_updated_event, order_synced_event
-from .models import Category, Order, OrderItem, Parcel, PlatformShippingRefund
+from .models import Category, Order, OrderItem, Outlet, Parcel, PlatformShippingRefund
 
 IGNORED_KEYS = {"note"}
 

@@ -16,18 +16,17 @@ from logistics.models import (
     Interception,
     InterceptionContract,
     InterceptionStatus,
-    Outlet,
     Settlement,
 )
+from logistics.selectors import interception_available
 from logistics.services import (
     contract_approve,
     contract_open,
     contract_reject,
-    interception_available,
     interception_request,
     interception_return_report,
 )
-from orders.models import OrderEvent, Parcel
+from orders.models import OrderEvent, Outlet, Parcel
 
 pytestmark = pytest.mark.django_db
 
