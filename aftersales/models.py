@@ -241,6 +241,9 @@ class AftersalesEntry(models.Model):
     closes_at = models.DateTimeField(_("closes at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
+    # The entry's events are the order's operation log (ASE-R04); the set-based close sweep follows this table.
+    TRANSITIONS = {Status.OPEN: frozenset({Status.CLOSED}), Status.CLOSED: frozenset()}
+
     tenant_shop_path = "order__shop"
     tenant_buyer_path = "order__buyer"
 
@@ -256,6 +259,11 @@ class AftersalesEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def events(self):
+        """The entry's events are the order's operation log (ASE-R04)."""
+        return self.order.events
 
 
 class EntryRequest(models.Model):
@@ -273,6 +281,8 @@ class EntryRequest(models.Model):
     created_at = models.DateTimeField(_("requested at"))
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
 
+    TRANSITIONS = {Status.PENDING: frozenset({Status.FULFILLED}), Status.FULFILLED: frozenset()}
+
     tenant_shop_path = "order__shop"
     tenant_buyer_path = "buyer"
 
@@ -286,6 +296,11 @@ class EntryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def events(self):
+        """The request's events are the order's operation log (ASE-R01, ASE-R04)."""
+        return self.order.events
 
 
 class BuyerNotification(models.Model):

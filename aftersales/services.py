@@ -144,21 +144,23 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
         closes_at=at + dt.timedelta(days=order.shop.profile.entry_open_days),
     )
     request = entry_pending_request_get(order=order)
+    opened = {"closes_at": entry.closes_at.isoformat(), "request": request.pk if request else None}
     if request:
-        request.status, request.fulfilled_at = EntryRequest.Status.FULFILLED, at
-        request.save(update_fields=["status", "fulfilled_at"])
-    order_event_add(order_id=order.pk, type=AftersalesOrderEventType.ENTRY_OPENED, actor=actor, at=at,
-                    closes_at=entry.closes_at.isoformat(), request=request.pk if request else None)
+        # The opening fulfils the buyer's request: one operation-log entry says both (ASE-R04).
+        request.fulfilled_at = at
+        transition(request, EntryRequest.Status.FULFILLED, actor=actor, at=at, event=AftersalesOrderEventType.ENTRY_OPENED,
+                   fields=("fulfilled_at",), **opened)
+    else:
+        order_event_add(order_id=order.pk, type=AftersalesOrderEventType.ENTRY_OPENED, actor=actor, at=at, **opened)
     notify_buyer(order=order, kind="entry_opened", title="售后入口已打开",
                  body=f"商家已为订单{order.order_no}打开售后入口,{order.shop.profile.entry_open_days}天内可申请售后。")
     return entry
 
 
 def _entry_close(*, entry: AftersalesEntry, at) -> None:
-    entry.status, entry.closed_at = AftersalesEntry.Status.CLOSED, at
-    entry.save(update_fields=["status", "closed_at"])
-    order_event_add(order_id=entry.order_id, type=AftersalesOrderEventType.ENTRY_CLOSED, at=at, entry=entry.pk,
-                    opened_at=entry.opened_at.isoformat())
+    entry.closed_at = at
+    transition(entry, AftersalesEntry.Status.CLOSED, actor=None, at=at, event=AftersalesOrderEventType.ENTRY_CLOSED,
+               fields=("closed_at",), entry=entry.pk, opened_at=entry.opened_at.isoformat())
 
 
 @transaction.atomic

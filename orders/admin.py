@@ -1,6 +1,7 @@
 """订单管理: the order list and the order detail page (items, parcels, refunds, operation log)."""
 
 from django.contrib import admin
+from django.template.loader import select_template
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES, Role
@@ -63,13 +64,16 @@ class OrderAdmin(BackOfficeAdmin):
         )
         return queryset.filter(pk__in=matches), False
     inlines = [OrderItemInline, ParcelInline, RefundInline, PlatformShippingRefundInline]
-    change_form_template = "admin/orders/order/change_form.html"
+    change_form_template = "admin/orders/order/operation_log.html"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The operation log (操作日志) reads through core.labels: every app registered its types there."""
+        """The operation log (操作日志) reads through core.labels: every app registered its types there. The page
+        extends the site's order change form (an app may override "admin/orders/order/change_form.html")."""
         order = self.get_object(request, object_id)
         rows = labels.timeline(order.events.select_related("actor").order_by("at", "id"), "order") if order else []
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "timeline_rows": rows})
+        base = select_template(["admin/orders/order/change_form.html", "admin/change_form.html"]).template
+        return super().change_view(request, object_id, form_url,
+                                   {**(extra_context or {}), "timeline_rows": rows, "base_change_form": base})
 
     fieldsets = (
         (None, {"fields": ("order_no", "shop", "buyer_name", "status", "refund_state")}),
