@@ -64,7 +64,7 @@ def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
         return ticket
     # The ticket table decides before any money moves: a rejected ticket, say, never becomes refunded.
     if not transition_allowed(ticket, TicketStatus.REFUNDED):
-        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
+        raise ApplicationError(NOT_ACTIONABLE)
     order = ticket.order
     amount = money(ticket.amount if ticket.amount is not None else order.paid_amount)
     # ASE-R03: borne by the merchant in full — balance, else deposit, else a platform advance.
