@@ -180,7 +180,7 @@ class User(AbstractUser):
         Shop, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("shop")
     )
     outlet = models.ForeignKey(
-        "logistics.Outlet",
+        "orders.Outlet",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

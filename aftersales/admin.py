@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES
 from accounts.roles import PLATFORM, SHOP_AND_PLATFORM
-from core.admin import BackOfficeAdmin, BackOfficeInline
+from core import labels
+from core.admin import BackOfficeAdmin
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
-from logistics.couriers import COURIER_CHOICES
-from logistics.selectors import interception_available
+from orders.couriers import COURIER_CHOICES
 from orders.models import Order
 
 from .models import (
@@ -29,7 +29,6 @@ from .models import (
     ReshipPenalty,
     ReshipReason,
     Ticket,
-    TicketEvent,
     TicketStatus,
     TicketType,
 )
@@ -40,21 +39,24 @@ from .selectors import (
     entry_open_get,
     entry_pending_request_get,
     ticket_countdown,
-    ticket_event_label,
     ticket_evidence_pack,
 )
 from .services import entry_open, ticket_approve, ticket_arbitrate, ticket_reject, ticket_ship
 
-# Labels of the order's operation-log types this app writes (orders/events.py EVENT_LABELS holds the same
-# English strings); listed here so this app's catalog translates them.
-ORDER_EVENT_LABELS = (
-    _("after-sales entry opened"),
-    _("after-sales entry closed"),
-    _("buyer asked to re-open the after-sales entry"),
-    _("overdue after-sales ticket filed"),
-)
-
 SHOP = frozenset(SHOP_ROLES)
+
+# Buttons other apps add to the ticket page (object tools): each is called with (request, ticket) and returns
+# (label, url, testid) or None. Logistics adds 快递拦截 (logistics/admin.py), so this app never imports it.
+TICKET_TOOLS: list = []
+
+
+def ticket_tools(request, ticket: Ticket) -> list[dict]:
+    return [{"label": tool[0], "url": tool[1], "testid": tool[2]}
+            for tool in (add(request, ticket) for add in TICKET_TOOLS) if tool]
+
+
+def _timeline(ticket: Ticket) -> list[dict]:
+    return labels.timeline(ticket.events.select_related("actor").order_by("at", "id"), "ticket")
 
 
 class QuickFilter(admin.SimpleListFilter):
@@ -70,18 +72,6 @@ class QuickFilter(admin.SimpleListFilter):
         if self.value() in QUICK_FILTERS:
             return queryset.filter(QUICK_FILTERS[self.value()])
         return queryset
-
-
-class TicketEventInline(BackOfficeInline):
-    model = TicketEvent
-    fields = ("at", "what", "actor", "params")
-    readonly_fields = fields
-    ordering = ("at", "id")
-    verbose_name_plural = _("timeline")
-
-    @admin.display(description=_("operation"))
-    def what(self, obj):
-        return ticket_event_label(obj.type)
 
 
 class RejectForm(forms.Form):
@@ -101,11 +91,6 @@ class DecideForm(forms.Form):
     note = forms.CharField(label=_("note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _error_message(request, error: ApplicationError) -> None:
-    rule = f" ({error.error.rule})" if error.error.rule else ""
-    messages.error(request, f"{error.message}{rule}")
-
-
 def _is_shop_member(request) -> bool:
     return request.user.is_active and (request.user.is_superuser or request.user.is_shop_member)
 
@@ -122,7 +107,6 @@ class TicketAdmin(BackOfficeAdmin):
     list_select_related = ("order",)
     search_fields = ("=order__order_no", "=tracking_no")
     search_help_text = _("Order number or tracking number")
-    inlines = [TicketEventInline]
     fields = ("order", "shop", "buyer_name", "type", "reason_display", "amount", "status", "label_display", "version",
               "countdown", "intervention_until", "courier", "tracking_no", "shipped_at", "entry", "created_at",
               "updated_at")
@@ -160,7 +144,9 @@ class TicketAdmin(BackOfficeAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        ticket = get_object_or_404(self.get_queryset(request), pk=object_id)
+        ticket = self.get_object(request, object_id)
+        if ticket is None:
+            return super().change_view(request, object_id, form_url, extra_context)  # 404
         can_decide = _is_shop_member(request) and ticket.status in (TicketStatus.PENDING_MERCHANT, TicketStatus.APPROVED)
         can_ship = (_is_shop_member(request) and ticket.type in (TicketType.RESHIP, TicketType.EXCHANGE)
                     and ticket.status == TicketStatus.AWAITING_SHIPMENT)
@@ -170,9 +156,7 @@ class TicketAdmin(BackOfficeAdmin):
             "decide_url": reverse("admin:aftersales_ticket_decide", args=[ticket.pk]),
             "evidence_url": reverse("admin:aftersales_ticket_evidence", args=[ticket.pk]),
             "open_entry_url": reverse("admin:aftersales_open_entry", args=[ticket.order.order_no]),
-            # INT-01: 快递拦截 only while the ticket can still intercept a parcel in transit.
-            "intercept_url": reverse("admin:logistics_intercept", args=[ticket.pk])
-            if _is_shop_member(request) and interception_available(ticket=ticket) else None,
+            "ticket_tools": ticket_tools(request, ticket), "timeline_rows": _timeline(ticket),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -206,7 +190,7 @@ class TicketAdmin(BackOfficeAdmin):
             else:
                 raise PermissionDenied
         except ApplicationError as error:
-            _error_message(request, error)
+            messages.error(request, error.text())
         else:
             messages.success(request, _("Done."))
         return HttpResponseRedirect(back)
@@ -223,7 +207,8 @@ class TicketAdmin(BackOfficeAdmin):
             response["Content-Disposition"] = f'attachment; filename="ticket-{ticket.pk}-evidence.json"'
             return response
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "ticket": ticket,
-                   "pack": pack, "title": _("Evidence pack"), "pack_json": json.dumps(pack, ensure_ascii=False, indent=2)}
+                   "pack": pack, "timeline_rows": _timeline(ticket), "title": _("Evidence pack"),
+                   "pack_json": json.dumps(pack, ensure_ascii=False, indent=2)}
         return TemplateResponse(request, "admin/aftersales/ticket/evidence.html", context)
 
     def open_entry_lookup_view(self, request):
@@ -248,7 +233,7 @@ class TicketAdmin(BackOfficeAdmin):
                 try:
                     entry_open(order=order, actor=request.user)
                 except ApplicationError as error:
-                    _error_message(request, error)
+                    messages.error(request, error.text())
                 else:
                     messages.success(request, _("The after-sales entry is open for the buyer."))
             return HttpResponseRedirect(request.path)
@@ -274,7 +259,6 @@ class ArbitrationCaseAdmin(BackOfficeAdmin):
     list_filter = ("status", "type")
     list_select_related = ("order", "shop")
     ordering = ("updated_at", "id")
-    inlines = [TicketEventInline]
     fields = ("order", "shop", "type", "reason", "amount", "status", "version", "tracking_no", "created_at")
     readonly_fields = fields
 
@@ -288,7 +272,9 @@ class ArbitrationCaseAdmin(BackOfficeAdmin):
                      name="aftersales_arbitration_decide"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "decide_form": DecideForm(),
+                         "timeline_rows": _timeline(case) if case is not None else [],
                          "decide_url": reverse("admin:aftersales_arbitration_decide", args=[object_id]),
                          "evidence_url": reverse("admin:aftersales_ticket_evidence", args=[object_id])}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -305,7 +291,7 @@ class ArbitrationCaseAdmin(BackOfficeAdmin):
             ticket_arbitrate(ticket=case, actor=request.user, outcome=form.cleaned_data["outcome"],
                              note=form.cleaned_data["note"], remedy=form.cleaned_data["remedy"])
         except ApplicationError as error:
-            _error_message(request, error)
+            messages.error(request, error.text())
             return HttpResponseRedirect(reverse("admin:aftersales_arbitrationcase_change", args=[pk]))
         messages.success(request, _("Decided."))
         return HttpResponseRedirect(reverse("admin:aftersales_arbitrationcase_changelist"))

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY, Shop
+from core.clock import now
 from core.models import DomainEvent
 from orders.models import Order
 
@@ -41,7 +42,7 @@ FINISHED_STATUSES = frozenset(
 
 
 # The status table of every ticket (STYLE.md "State"): services move a ticket only along these edges,
-# through aftersales.services._transition(); sweeps that move rows in bulk follow the same edges.
+# through core.transitions.transition() (Ticket.TRANSITIONS); the set-based RS-03 sweep follows the same edges.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.PENDING_MERCHANT: frozenset({
         TicketStatus.APPROVED, TicketStatus.AWAITING_SHIPMENT, TicketStatus.REJECTED, TicketStatus.IN_ARBITRATION,
@@ -134,13 +135,57 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.order_id}"
 
+    TRANSITIONS = ALLOWED_TRANSITIONS
+
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
+    def clock_next(self, deadline=None, action: str = "") -> None:
+        """The clock the ticket's next transition starts (call just before `transition()`); without it, a
+        transition stops the clock."""
+        self._clock_next = (deadline, action)
+
+    def on_transition(self, old: str, new: str) -> tuple[str, ...]:
+        """Every move bumps `version` (API.md's optimistic check), stamps `updated_at` and stops the clock or
+        starts the one `clock_next()` named."""
+        self.version += 1
+        self.updated_at = now()
+        self.deadline, self.deadline_action = getattr(self, "_clock_next", (None, ""))
+        self._clock_next = (None, "")
+        return ("version", "updated_at", "deadline", "deadline_action")
+
     @property
     def labels(self) -> list[str]:
         return ["overdue_aftersales"] if self.via_reopened_entry else []
+
+
+class TicketEventType(models.TextChoices):
+    """The ticket timeline's types (logistics adds the interception ones under the same subject, "ticket")."""
+
+    CREATED = "created", _("buyer applied")
+    APPROVED = "approved", _("merchant approved")
+    AUTO_APPROVED = "auto_approved", _("approved automatically (no answer in time)")
+    REJECTED = "rejected", _("merchant rejected")
+    SHIPPED = "shipped", _("merchant shipped")
+    SHIPMENT_OVERDUE = "shipment_overdue", _("shipment overdue: penalty and cash coupon")
+    INTERVENTION_WINDOW_OPENED = "intervention_window_opened", _("buyer may ask for platform intervention")
+    INTERVENTION_REQUESTED = "intervention_requested", _("buyer asked for platform intervention")
+    MODIFIED = "modified", _("buyer modified the request")
+    WITHDRAWN = "withdrawn", _("buyer withdrew the request")
+    ARBITRATED = "arbitrated", _("platform decided")
+    REFUND_FAILED = "refund_failed", _("refund failed")
+    REFUNDED = "refunded", _("refunded")
+    CLOSED = "closed", _("closed")
+
+
+class AftersalesOrderEventType(models.TextChoices):
+    """The order operation log's types after-sales writes (subject "order", ASE-R01, ASE-R04)."""
+
+    ENTRY_OPENED = "aftersales_entry_opened", _("after-sales entry opened")
+    ENTRY_CLOSED = "aftersales_entry_closed", _("after-sales entry closed")
+    ENTRY_REQUESTED = "aftersales_entry_requested", _("buyer asked to re-open the after-sales entry")
+    OVERDUE_TICKET_CREATED = "overdue_ticket_created", _("overdue after-sales ticket filed")
 
 
 class TicketEvent(DomainEvent):
@@ -196,6 +241,9 @@ class AftersalesEntry(models.Model):
     closes_at = models.DateTimeField(_("closes at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
+    # The entry's events are the order's operation log (ASE-R04); the set-based close sweep follows this table.
+    TRANSITIONS = {Status.OPEN: frozenset({Status.CLOSED}), Status.CLOSED: frozenset()}
+
     tenant_shop_path = "order__shop"
     tenant_buyer_path = "order__buyer"
 
@@ -211,6 +259,11 @@ class AftersalesEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def events(self):
+        """The entry's events are the order's operation log (ASE-R04)."""
+        return self.order.events
 
 
 class EntryRequest(models.Model):
@@ -228,6 +281,8 @@ class EntryRequest(models.Model):
     created_at = models.DateTimeField(_("requested at"))
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
 
+    TRANSITIONS = {Status.PENDING: frozenset({Status.FULFILLED}), Status.FULFILLED: frozenset()}
+
     tenant_shop_path = "order__shop"
     tenant_buyer_path = "buyer"
 
@@ -241,6 +296,11 @@ class EntryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def events(self):
+        """The request's events are the order's operation log (ASE-R01, ASE-R04)."""
+        return self.order.events
 
 
 class ReshipPenalty(models.Model):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core import labels
 from core.clock import SHANGHAI, now
 from core.errors import ErrorCode
 from notifications.selectors import notification_list_about
@@ -77,29 +78,6 @@ def entry_open_get(*, order: Order, at: dt.datetime | None = None) -> Aftersales
 
 def entry_pending_request_get(*, order: Order) -> EntryRequest | None:
     return EntryRequest.objects.filter(order=order, status=EntryRequest.Status.PENDING).first()
-
-
-# How the ticket's timeline reads in the admin (the API keeps the snake_case types).
-TICKET_EVENT_LABELS = {
-    "created": _("buyer applied"),
-    "approved": _("merchant approved"),
-    "auto_approved": _("approved automatically (no answer in time)"),
-    "rejected": _("merchant rejected"),
-    "shipped": _("merchant shipped"),
-    "shipment_overdue": _("shipment overdue: penalty and cash coupon"),
-    "intervention_window_opened": _("buyer may ask for platform intervention"),
-    "intervention_requested": _("buyer asked for platform intervention"),
-    "modified": _("buyer modified the request"),
-    "withdrawn": _("buyer withdrew the request"),
-    "arbitrated": _("platform decided"),
-    "refund_failed": _("refund failed"),
-    "refunded": _("refunded"),
-    "closed": _("closed"),
-}
-
-
-def ticket_event_label(event_type: str) -> str:
-    return str(TICKET_EVENT_LABELS.get(event_type, event_type))
 
 
 DEADLINE_VERBS = {
@@ -181,7 +159,7 @@ def ticket_evidence_pack(*, ticket: Ticket) -> dict:
                         for p in order.parcels.all()],
         },
         "tracking": {"courier": ticket.courier, "tracking_no": ticket.tracking_no, "shipped_at": _iso(ticket.shipped_at)},
-        "timeline": [{"type": e.type, "label": ticket_event_label(e.type),
+        "timeline": [{"type": e.type, "label": labels.event_label("ticket", e.type),
                       "actor": e.actor.username if e.actor else None, "at": e.at.isoformat(),
                       "params": e.params} for e in ticket.events.select_related("actor").order_by("at", "id")],
         "penalties": [{"ship_deadline": p.ship_deadline.isoformat(), "coupon_amount": str(p.coupon_amount),

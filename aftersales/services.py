@@ -8,33 +8,39 @@ from django.db.models import Sum
 
 from accounts.models import LedgerEntry, User
 from accounts.services import ledger_charge
+from core import hooks
 from core.clock import now
 from core.errors import ApplicationError, CommonError
 from core.money import money
-from logistics.couriers import tracking_no_valid
+from core.transitions import event_add, transition, transition_allowed
 from notifications import texts
 from notifications.models import Channel
 from notifications.services import notification_send
+from orders.couriers import tracking_no_valid
 from orders.events import order_event_add
 from orders.models import Order, OrderEvent, Parcel, Refund
 from orders.services import order_lock
 
+from .adapters import refund_route
 from .errors import AftersalesError
 from .models import (
-    ALLOWED_TRANSITIONS,
     FINISHED_STATUSES,
     AftersalesEntry,
+    AftersalesOrderEventType,
     DeadlineAction,
     EntryRequest,
     ReshipPenalty,
     ReshipReason,
     ShippedTrackingNumber,
     Ticket,
-    TicketEvent,
+    TicketEventType,
     TicketStatus,
     TicketType,
 )
 from .selectors import ARBITRATION_STATUSES, aftersales_period_over, entry_eligibility, entry_open_get, entry_pending_request_get
+
+# A ticket move the table refuses keeps answering `ticket_not_actionable` (API.md).
+NOT_ACTIONABLE = AftersalesError.NOT_ACTIONABLE
 
 
 def ticket_lock(*, ticket_id: int) -> Ticket:
@@ -44,10 +50,6 @@ def ticket_lock(*, ticket_id: int) -> Ticket:
     # OF self: the joined order is already locked, and the shop row must not be (that would serialise every
     # ticket of a shop).
     return Ticket.objects.select_for_update(of=("self",)).select_related("order", "shop").get(pk=ticket_id)
-
-
-def ticket_event_add(*, ticket: Ticket, type: str, actor: User | None = None, **params) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, type=type, actor=actor, at=now(), params=params)
 
 
 @transaction.atomic
@@ -62,6 +64,9 @@ def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
     ticket = ticket_lock(ticket_id=ticket.pk)
     if ticket.is_finished:
         return ticket
+    # The ticket table decides before any money moves: a rejected ticket, say, never becomes refunded.
+    if not transition_allowed(ticket, TicketStatus.REFUNDED):
+        raise ApplicationError(NOT_ACTIONABLE)
     order = ticket.order
     amount = money(ticket.amount if ticket.amount is not None else order.paid_amount)
     # ASE-R03: borne by the merchant in full — balance, else deposit, else a platform advance.
@@ -72,31 +77,17 @@ def ticket_refund(*, ticket: Ticket, actor: User | None, cause: str) -> Ticket:
     refunded = sum((r.amount for r in order.refunds.filter(status=Refund.Status.SUCCEEDED)), Decimal("0"))
     order.refund_state = Order.RefundState.FULL if refunded >= order.paid_amount else Order.RefundState.PARTIAL
     order.save(update_fields=["refund_state"])
-    ticket.status = TicketStatus.REFUNDED
-    ticket.version += 1
-    ticket.deadline, ticket.deadline_action = None, ""
-    ticket.updated_at = at
-    ticket.save(update_fields=["status", "version", "deadline", "deadline_action", "updated_at"])
-    ticket_event_add(ticket=ticket, type="refunded", actor=actor, amount=str(amount), source=source, cause=cause)
-    return ticket
+    return transition(ticket, TicketStatus.REFUNDED, event=TicketEventType.REFUNDED, actor=actor, at=at,
+                      error=NOT_ACTIONABLE, amount=str(amount), source=source, cause=cause)
+
+
+def ticket_refund_allowed(ticket: Ticket) -> bool:
+    """Whether the ticket table lets the ticket become `refunded` now (INT-01, INT-07: an interception's
+    success refunds only such a ticket)."""
+    return not ticket.is_finished and transition_allowed(ticket, TicketStatus.REFUNDED)
 
 
 # --- The rest of the after-sales writes (SPEC §5, §6). Every service locks order → ticket → shop account. ---
-
-
-def _transition(*, ticket: Ticket, to: str, event: str, actor: User | None, deadline=None, deadline_action: str = "",
-                extra_fields: tuple[str, ...] = (), **params) -> Ticket:
-    """Move a locked ticket along ALLOWED_TRANSITIONS: bump the version, set (or clear) the next clock, save
-    with update_fields and write the timeline row, in the caller's transaction."""
-    if to not in ALLOWED_TRANSITIONS[ticket.status]:
-        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
-    ticket.status = to
-    ticket.version += 1
-    ticket.deadline, ticket.deadline_action = deadline, deadline_action
-    ticket.updated_at = now()
-    ticket.save(update_fields=["status", "version", "deadline", "deadline_action", "updated_at", *extra_fields])
-    ticket_event_add(ticket=ticket, type=event, actor=actor, **params)
-    return ticket
 
 
 def _check_version(ticket: Ticket, version: int | None) -> None:
@@ -151,21 +142,23 @@ def entry_open(*, order: Order, actor: User) -> AftersalesEntry:
         closes_at=at + dt.timedelta(days=order.shop.profile.entry_open_days),
     )
     request = entry_pending_request_get(order=order)
+    opened = {"closes_at": entry.closes_at.isoformat(), "request": request.pk if request else None}
     if request:
-        request.status, request.fulfilled_at = EntryRequest.Status.FULFILLED, at
-        request.save(update_fields=["status", "fulfilled_at"])
-    order_event_add(order_id=order.pk, type="aftersales_entry_opened", actor=actor, at=at,
-                    closes_at=entry.closes_at.isoformat(), request=request.pk if request else None)
+        # The opening fulfils the buyer's request: one operation-log entry says both (ASE-R04).
+        request.fulfilled_at = at
+        transition(request, EntryRequest.Status.FULFILLED, actor=actor, at=at, event=AftersalesOrderEventType.ENTRY_OPENED,
+                   fields=("fulfilled_at",), **opened)
+    else:
+        order_event_add(order_id=order.pk, type=AftersalesOrderEventType.ENTRY_OPENED, actor=actor, at=at, **opened)
     notify_buyer(order=order, text=texts.ENTRY_OPENED, order_no=order.order_no,
                  days=order.shop.profile.entry_open_days)
     return entry
 
 
 def _entry_close(*, entry: AftersalesEntry, at) -> None:
-    entry.status, entry.closed_at = AftersalesEntry.Status.CLOSED, at
-    entry.save(update_fields=["status", "closed_at"])
-    order_event_add(order_id=entry.order_id, type="aftersales_entry_closed", at=at, entry=entry.pk,
-                    opened_at=entry.opened_at.isoformat())
+    entry.closed_at = at
+    transition(entry, AftersalesEntry.Status.CLOSED, actor=None, at=at, event=AftersalesOrderEventType.ENTRY_CLOSED,
+               fields=("closed_at",), entry=entry.pk, opened_at=entry.opened_at.isoformat())
 
 
 @transaction.atomic
@@ -184,7 +177,7 @@ def entry_request(*, order: Order, buyer: User) -> EntryRequest:
     if pending:
         return pending
     request = EntryRequest.objects.create(order=order, buyer=buyer, created_at=at)
-    order_event_add(order_id=order.pk, type="aftersales_entry_requested", actor=buyer, at=at, request=request.pk)
+    order_event_add(order_id=order.pk, type=AftersalesOrderEventType.ENTRY_REQUESTED, actor=buyer, at=at, request=request.pk)
     return request
 
 
@@ -203,7 +196,7 @@ def entry_close_due(*, batch: int = 1000) -> int:
             AftersalesEntry.objects.filter(pk__in=[d[0] for d in due]).update(
                 status=AftersalesEntry.Status.CLOSED, closed_at=at)
             OrderEvent.objects.bulk_create([
-                OrderEvent(order_id=order_id, type="aftersales_entry_closed", at=at,
+                OrderEvent(order_id=order_id, type=AftersalesOrderEventType.ENTRY_CLOSED, at=at,
                            params={"entry": pk, "opened_at": opened_at.isoformat()})
                 for pk, order_id, opened_at in due
             ])
@@ -234,6 +227,13 @@ def reship_available(*, order: Order, at=None) -> bool:
     return at <= order.confirmed_receipt_at + dt.timedelta(days=order.shop.profile.reship_apply_days_after_receipt)
 
 
+def _reason_check(type: str, reason: str) -> None:
+    """RS-02: a reship's reason is one of the codes; it decides the flow after a rejection or a missed shipment."""
+    if type == TicketType.RESHIP and reason not in ReshipReason.values:
+        raise ApplicationError(CommonError.INVALID,
+                               extra={"fields": {"reason": [f"one of {', '.join(ReshipReason.values)} (RS-02)"]}})
+
+
 @transaction.atomic
 def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: Decimal | None = None) -> Ticket:
     """A buyer files an after-sales ticket (售后单). Locks the order, so two applications at once count right.
@@ -246,6 +246,7 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
     order = order_lock(order_id=order.pk)
     if order.buyer_id != buyer.pk:
         raise ApplicationError(CommonError.NOT_FOUND)
+    _reason_check(type, reason)
     at = now()
     profile = order.shop.profile
     if Ticket.objects.filter(order=order).exclude(status__in=FINISHED_STATUSES).exists():
@@ -284,15 +285,14 @@ def ticket_create(*, order: Order, buyer: User, type: str, reason: str, amount: 
         via_reopened_entry=entry is not None, entry=entry, deadline=deadline, deadline_action=action,
         created_at=at, updated_at=at,
     )
-    ticket_event_add(ticket=ticket, type="created", actor=buyer, reason=reason, labels=ticket.labels,
-                     amount=str(amount) if amount is not None else None)
+    event_add(ticket, type=TicketEventType.CREATED, actor=buyer, at=at, reason=reason, labels=ticket.labels,
+              amount=str(amount) if amount is not None else None)
     if entry is not None:
-        order_event_add(order_id=order.pk, type="overdue_ticket_created", actor=buyer, at=at, ticket=ticket.pk, entry=entry.pk)
-    # INT-06: where the shop turned on 快递拦截自动退, a refund-only ticket intercepts the order's parcels in
-    # transit at once (logistics imports this module, hence the local import). It never fails the creation.
-    from logistics.services import interception_auto_on_ticket_created
-
-    interception_auto_on_ticket_created(ticket=ticket)
+        order_event_add(order_id=order.pk, type=AftersalesOrderEventType.OVERDUE_TICKET_CREATED, actor=buyer, at=at,
+                        ticket=ticket.pk, entry=entry.pk)
+    # Apps that react to a new ticket listen here (core.hooks): logistics' INT-06 auto-interception, which
+    # never fails the creation.
+    hooks.fire("ticket_created", ticket=ticket, actor=buyer)
     return ticket
 
 
@@ -310,24 +310,24 @@ def ticket_approve(*, ticket: Ticket, actor: User, version: int | None = None) -
     ticket = ticket_lock(ticket_id=ticket.pk)
     _check_merchant(ticket, actor)
     _check_version(ticket, version)
-    event = "approved"
+    event = TicketEventType.APPROVED
     profile = ticket.shop.profile
     if ticket.type == TicketType.REFUND_ONLY or (
             ticket.type == TicketType.RETURN_REFUND and ticket.status == TicketStatus.APPROVED):
-        if TicketStatus.REFUNDED not in ALLOWED_TRANSITIONS[ticket.status]:
+        if not transition_allowed(ticket, TicketStatus.REFUNDED):
             raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
-        ticket_event_add(ticket=ticket, type=event, actor=actor)
+        event_add(ticket, type=event, actor=actor)
         return _refund_in_full(ticket=ticket, actor=actor, cause="merchant_approved")
     if ticket.status != TicketStatus.PENDING_MERCHANT:
         raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     if ticket.type == TicketType.RETURN_REFUND:
-        return _transition(ticket=ticket, to=TicketStatus.APPROVED, event=event, actor=actor)
-    deadline, action = None, ""
+        return transition(ticket, TicketStatus.APPROVED, event=event, actor=actor, error=NOT_ACTIONABLE)
+    deadline = None
     if ticket.type == TicketType.RESHIP:
-        deadline, action = now() + dt.timedelta(hours=profile.reship_ship_hours), DeadlineAction.SHIP_DEADLINE
-    return _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event=event, actor=actor,
-                       deadline=deadline, deadline_action=action,
-                       ship_deadline=deadline.isoformat() if deadline else None)
+        deadline = now() + dt.timedelta(hours=profile.reship_ship_hours)
+        ticket.clock_next(deadline, DeadlineAction.SHIP_DEADLINE)
+    return transition(ticket, TicketStatus.AWAITING_SHIPMENT, event=event, actor=actor, error=NOT_ACTIONABLE,
+                      ship_deadline=deadline.isoformat() if deadline else None)
 
 
 @transaction.atomic
@@ -341,13 +341,13 @@ def ticket_reject(*, ticket: Ticket, actor: User, reason: str, version: int | No
     if ticket.status not in (TicketStatus.PENDING_MERCHANT, TicketStatus.APPROVED):
         raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     if ticket.type == TicketType.RESHIP and ticket.reason == ReshipReason.NOT_RECEIVED:
-        return _transition(ticket=ticket, to=TicketStatus.IN_ARBITRATION, event="rejected", actor=actor,
-                           reason=reason, then="arbitration")
+        return transition(ticket, TicketStatus.IN_ARBITRATION, event=TicketEventType.REJECTED, actor=actor,
+                          error=NOT_ACTIONABLE, reason=reason, then="arbitration")
     until = now() + dt.timedelta(hours=ticket.shop.profile.reship_intervention_hours)
     ticket.intervention_until = until
-    return _transition(ticket=ticket, to=TicketStatus.REJECTED, event="rejected", actor=actor, deadline=until,
-                       deadline_action=DeadlineAction.CLOSE_WINDOW, extra_fields=("intervention_until",),
-                       reason=reason, intervention_until=until.isoformat())
+    ticket.clock_next(until, DeadlineAction.CLOSE_WINDOW)
+    return transition(ticket, TicketStatus.REJECTED, event=TicketEventType.REJECTED, actor=actor, error=NOT_ACTIONABLE,
+                      fields=("intervention_until",), reason=reason, intervention_until=until.isoformat())
 
 
 def _tracking_check(*, ticket: Ticket, courier: str, tracking_no: str) -> None:
@@ -381,9 +381,9 @@ def ticket_ship(*, ticket: Ticket, actor: User, courier: str, tracking_no: str, 
     at = now()
     late = ticket.intervention_until is not None or ticket.penalties.exists()
     ticket.courier, ticket.tracking_no, ticket.shipped_at, ticket.intervention_until = courier, tracking_no, at, None
-    return _transition(ticket=ticket, to=TicketStatus.SHIPPED, event="shipped", actor=actor,
-                       extra_fields=("courier", "tracking_no", "shipped_at", "intervention_until"),
-                       courier=courier, tracking_no=tracking_no, late=late)
+    return transition(ticket, TicketStatus.SHIPPED, event=TicketEventType.SHIPPED, actor=actor, error=NOT_ACTIONABLE,
+                      fields=("courier", "tracking_no", "shipped_at", "intervention_until"),
+                      courier=courier, tracking_no=tracking_no, late=late)
 
 
 # Buyer follow-ups (RS-07, RS-08)
@@ -403,11 +403,9 @@ def ticket_withdraw(*, ticket: Ticket, actor: User) -> Ticket:
     """The buyer withdraws the request (RS-08) and may apply again, for another type (ticket_create)."""
     ticket = ticket_lock(ticket_id=ticket.pk)
     _check_buyer(ticket, actor)
-    if TicketStatus.WITHDRAWN not in ALLOWED_TRANSITIONS[ticket.status]:
-        raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     ticket.intervention_until = None
-    return _transition(ticket=ticket, to=TicketStatus.WITHDRAWN, event="withdrawn", actor=actor,
-                       extra_fields=("intervention_until",))
+    return transition(ticket, TicketStatus.WITHDRAWN, event=TicketEventType.WITHDRAWN, actor=actor,
+                      error=NOT_ACTIONABLE, fields=("intervention_until",))
 
 
 @transaction.atomic
@@ -419,8 +417,7 @@ def ticket_modify(*, ticket: Ticket, actor: User, reason: str | None = None, amo
     if ticket.status != TicketStatus.PENDING_MERCHANT and not _window_open(ticket):
         raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     if reason is not None:
-        if ticket.type == TicketType.RESHIP and reason not in ReshipReason.values:
-            raise ApplicationError(CommonError.INVALID)
+        _reason_check(ticket.type, reason)
         ticket.reason = reason
     if amount is not None and ticket.type in REFUND_TYPES:
         if amount <= 0 or money(amount) != amount:
@@ -436,10 +433,10 @@ def ticket_modify(*, ticket: Ticket, actor: User, reason: str | None = None, amo
             deadline = now() + dt.timedelta(hours=ticket.shop.profile.reship_answer_hours)
             action = DeadlineAction.AUTO_APPROVE
     ticket.intervention_until = None
-    return _transition(ticket=ticket, to=TicketStatus.PENDING_MERCHANT, event="modified", actor=actor,
-                       deadline=deadline, deadline_action=action,
-                       extra_fields=("reason", "amount", "intervention_until"),
-                       reason=ticket.reason, amount=str(ticket.amount) if ticket.amount is not None else None)
+    ticket.clock_next(deadline, action)
+    return transition(ticket, TicketStatus.PENDING_MERCHANT, event=TicketEventType.MODIFIED, actor=actor,
+                      error=NOT_ACTIONABLE, fields=("reason", "amount", "intervention_until"),
+                      reason=ticket.reason, amount=str(ticket.amount) if ticket.amount is not None else None)
 
 
 @transaction.atomic
@@ -451,8 +448,8 @@ def ticket_intervene(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     if not _window_open(ticket):
         raise ApplicationError(AftersalesError.NOT_ACTIONABLE)
     ticket.intervention_until = None
-    return _transition(ticket=ticket, to=TicketStatus.IN_INTERVENTION, event="intervention_requested", actor=actor,
-                       extra_fields=("intervention_until",), note=note)
+    return transition(ticket, TicketStatus.IN_INTERVENTION, event=TicketEventType.INTERVENTION_REQUESTED, actor=actor,
+                      error=NOT_ACTIONABLE, fields=("intervention_until",), note=note)
 
 
 # Platform staff (RS-09)
@@ -473,19 +470,20 @@ def ticket_arbitrate(*, ticket: Ticket, actor: User, outcome: str, note: str = "
         raise ApplicationError(AftersalesError.NOT_IN_ARBITRATION)
     kind = "arbitration" if ticket.status == TicketStatus.IN_ARBITRATION else "intervention"
     if outcome == "merchant":
-        return _transition(ticket=ticket, to=TicketStatus.CLOSED, event="arbitrated", actor=actor,
-                           outcome=outcome, note=note, kind=kind)
+        return transition(ticket, TicketStatus.CLOSED, event=TicketEventType.ARBITRATED, actor=actor,
+                          error=NOT_ACTIONABLE, outcome=outcome, note=note, kind=kind)
     if outcome != "buyer":
         raise ApplicationError(CommonError.INVALID)
     remedy = remedy or ("reship" if kind == "intervention" and ticket.type in SHIPPING_TYPES else "refund")
     if remedy == "reship" and ticket.type in SHIPPING_TYPES and kind == "intervention":
         deadline = now() + dt.timedelta(hours=ticket.shop.profile.reship_ship_hours)
         action = DeadlineAction.SHIP_DEADLINE if ticket.type == TicketType.RESHIP else ""
-        return _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="arbitrated", actor=actor,
-                           deadline=deadline if action else None, deadline_action=action,
-                           outcome=outcome, note=note, kind=kind, remedy=remedy)
-    failed = ticket.events.filter(type="refund_failed").exists() and ticket.status == TicketStatus.IN_ARBITRATION
-    ticket_event_add(ticket=ticket, type="arbitrated", actor=actor, outcome=outcome, note=note, kind=kind,
+        if action:
+            ticket.clock_next(deadline, action)
+        return transition(ticket, TicketStatus.AWAITING_SHIPMENT, event=TicketEventType.ARBITRATED, actor=actor,
+                          error=NOT_ACTIONABLE, outcome=outcome, note=note, kind=kind, remedy=remedy)
+    failed = ticket.events.filter(type=TicketEventType.REFUND_FAILED).exists() and ticket.status == TicketStatus.IN_ARBITRATION
+    event_add(ticket, type=TicketEventType.ARBITRATED, actor=actor, outcome=outcome, note=note, kind=kind,
                      remedy="refund")
     # ASE-R03: after a refund failed on the buyer's account, the platform pays in advance (先行赔付) by another
     # channel; the merchant still bears it through the ledger.
@@ -497,18 +495,19 @@ def _refund_in_full(*, ticket: Ticket, actor: User | None, cause: str, escalate:
     """Refund the ticket through the ledger (ticket_refund). A ticket without an amount (a reship refunded "in
     full", RS-06, RS-09) gets what is still refundable on the order.
 
-    ASE-R03: when the original-route refund fails because of the buyer's account (the sandbox wallet
-    `invalid_account`), no money moves: the ticket shows the reason and goes to the platform staff's queue,
+    ASE-R03: when the original-route refund fails because of the buyer's account (the refund route says so:
+    `aftersales.adapters`), no money moves: the ticket shows the reason and goes to the platform staff's queue,
     whose decision for the buyer is the platform's advance payment (escalate=False).
     """
-    if escalate and ticket.buyer.sandbox_wallet == User.Wallet.INVALID_ACCOUNT:
-        return _transition(ticket=ticket, to=TicketStatus.IN_ARBITRATION, event="refund_failed", actor=None,
-                           deadline=None, failure_reason="buyer_account_invalid", cause=cause)
+    failure = refund_route().original_route_failure(ticket=ticket) if escalate else ""
+    if failure:
+        return transition(ticket, TicketStatus.IN_ARBITRATION, event=TicketEventType.REFUND_FAILED, actor=None,
+                          error=NOT_ACTIONABLE, failure_reason=failure, cause=cause)
     if ticket.amount is None:
         refundable = _refundable(ticket.order)
         if refundable <= 0:
-            return _transition(ticket=ticket, to=TicketStatus.CLOSED, event="closed", actor=actor,
-                               cause="nothing_refundable")
+            return transition(ticket, TicketStatus.CLOSED, event=TicketEventType.CLOSED, actor=actor,
+                              error=NOT_ACTIONABLE, cause="nothing_refundable")
         ticket.amount = refundable
         ticket.save(update_fields=["amount"])
     return ticket_refund(ticket=ticket, actor=actor, cause=cause)
@@ -542,7 +541,7 @@ def ticket_ship_deadline_reach(*, ticket_id: int) -> bool:
                                ref_type="ticket", ref_id=ticket.pk, memo="reship_late_coupon")
         ReshipPenalty.objects.create(ticket=ticket, shop_id=ticket.shop_id, ship_deadline=missed, coupon_amount=coupon,
                                      charged_from=source, created_at=at)
-        ticket_event_add(ticket=ticket, type="shipment_overdue", ship_deadline=missed.isoformat(),
+        event_add(ticket, type=TicketEventType.SHIPMENT_OVERDUE, ship_deadline=missed.isoformat(),
                          penalty="late_shipment", coupon=str(coupon), charged_from=source)
         notify_buyer(order=ticket.order, ticket=ticket, text=texts.RESHIP_COUPON, coupon=coupon)
         if ticket.reason == ReshipReason.NOT_RECEIVED:
@@ -550,9 +549,9 @@ def ticket_ship_deadline_reach(*, ticket_id: int) -> bool:
             return True
         until = missed + dt.timedelta(hours=profile.reship_intervention_hours)
         ticket.intervention_until = until
-        _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="intervention_window_opened", actor=None,
-                    deadline=until, deadline_action=DeadlineAction.CLOSE_WINDOW, extra_fields=("intervention_until",),
-                    until=until.isoformat())
+        ticket.clock_next(until, DeadlineAction.CLOSE_WINDOW)
+        transition(ticket, TicketStatus.AWAITING_SHIPMENT, event=TicketEventType.INTERVENTION_WINDOW_OPENED,
+                   actor=None, error=NOT_ACTIONABLE, fields=("intervention_until",), until=until.isoformat())
         return True
 
 
@@ -568,8 +567,8 @@ def ticket_window_close(*, ticket_id: int) -> bool:
                 or ticket.status not in (TicketStatus.REJECTED, TicketStatus.AWAITING_SHIPMENT)):
             return False
         ticket.intervention_until = None
-        _transition(ticket=ticket, to=TicketStatus.CLOSED, event="closed", actor=None,
-                    extra_fields=("intervention_until",), cause="intervention_window_unused")
+        transition(ticket, TicketStatus.CLOSED, event=TicketEventType.CLOSED, actor=None, error=NOT_ACTIONABLE,
+                   fields=("intervention_until",), cause="intervention_window_unused")
         return True
 
 
@@ -604,12 +603,12 @@ def ticket_auto_approve_due(*, batch: int = 5000) -> int:
     shipment clock starts (RS-04).
 
     Set-based (a million due rows must sweep in seconds, PERFORMANCE.md): one statement per batch locks the
-    due rows with SKIP LOCKED, moves them along pending_merchant → awaiting_shipment (ALLOWED_TRANSITIONS),
+    due rows with SKIP LOCKED, moves them along pending_merchant → awaiting_shipment (Ticket.TRANSITIONS),
     bumps their version and writes their `auto_approved` timeline rows; each batch commits alone. A merchant's
     decision holds the ticket lock (order → ticket), so the sweep skips that row; the sweep locks no order, so
     the two never wait on each other in a cycle.
     """
-    assert TicketStatus.AWAITING_SHIPMENT in ALLOWED_TRANSITIONS[TicketStatus.PENDING_MERCHANT]
+    assert TicketStatus.AWAITING_SHIPMENT in Ticket.TRANSITIONS[TicketStatus.PENDING_MERCHANT]
     moved = 0
     while True:
         with transaction.atomic():
@@ -624,9 +623,9 @@ def ticket_auto_approve_due(*, batch: int = 5000) -> int:
                                                      status=TicketStatus.PENDING_MERCHANT)
                                .select_related("shop__profile").order_by("deadline", "id")[:batch]):
                     deadline = at + dt.timedelta(hours=ticket.shop.profile.reship_ship_hours)
-                    _transition(ticket=ticket, to=TicketStatus.AWAITING_SHIPMENT, event="auto_approved", actor=None,
-                                deadline=deadline, deadline_action=DeadlineAction.SHIP_DEADLINE,
-                                ship_deadline=deadline.isoformat())
+                    ticket.clock_next(deadline, DeadlineAction.SHIP_DEADLINE)
+                    transition(ticket, TicketStatus.AWAITING_SHIPMENT, event=TicketEventType.AUTO_APPROVED, actor=None,
+                               at=at, ship_deadline=deadline.isoformat())
                     count += 1
         moved += count
         if count < batch:

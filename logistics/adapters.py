@@ -1,6 +1,7 @@
 """Courier interception APIs behind one interface; the product ships a sandbox courier (SPEC §9).
 
-A real courier's adapter implements `CourierAdapter` and is named in its `couriers.COURIERS` entry.
+A real courier's adapter implements `CourierAdapter` and is named in its `orders.couriers.COURIERS` entry.
+Sandbox behaviour (when a parcel "comes back") lives here only; the services ask the adapter.
 The services call `submit` and `poll` OUTSIDE any transaction (network calls never hold row locks),
 then apply what the courier said under the locks, re-checking the status: a result that arrives twice
 (sweep and callback, two sweeps) is applied once.
@@ -13,8 +14,7 @@ from typing import Protocol
 from django.utils.module_loading import import_string
 
 from core.clock import now
-
-from .couriers import COURIERS
+from orders.couriers import COURIERS
 
 # The sandbox reports the return leg as `returned` this long after the interception succeeded, unless an
 # outlet user reported first (API.md).
@@ -37,6 +37,9 @@ class CourierAdapter(Protocol):
 
     def poll_return(self, *, interception) -> str | None:
         """The return leg's end (`returned`, `lost`, `damaged`), or None while the parcel travels back."""
+
+    def return_expected_at(self, *, interception) -> dt.datetime:
+        """When to ask about the return leg first, for an interception that just succeeded (`succeeded_at`)."""
 
 
 class SandboxCourier:
@@ -70,6 +73,9 @@ class SandboxCourier:
         if interception.succeeded_at and now() >= interception.succeeded_at + SANDBOX_RETURN_AFTER:
             return "returned"
         return None
+
+    def return_expected_at(self, *, interception) -> dt.datetime:
+        return interception.succeeded_at + SANDBOX_RETURN_AFTER
 
 
 def adapter_for(courier: str) -> CourierAdapter:

@@ -12,31 +12,30 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES, Role
-from accounts.roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
+from accounts.roles import EVERYONE, SHOP_AND_PLATFORM
+from aftersales.admin import TICKET_TOOLS
 from aftersales.models import Ticket
+from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeInline
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
+from orders.couriers import COURIER_CHOICES
+from orders.models import Outlet
 
 from . import selectors, services
-from .couriers import CONTRACT_REMINDER, COURIER_CHOICES
 from .models import (
+    CONTRACT_REMINDER,
     AutoInterceptRule,
     Claim,
-    ClaimEvent,
     ClaimKind,
     ClaimStatus,
-    ContractEvent,
     ContractStatus,
     Interception,
     InterceptionContract,
-    InterceptionEvent,
     InterceptionStatus,
-    Outlet,
     Settlement,
 )
 
@@ -44,68 +43,26 @@ MAIN = frozenset({Role.MAIN})
 OUTLET = frozenset({Role.OUTLET})
 
 
-PARAM_LABELS = {
-    "from": _("from status"), "settlement": _("settlement method"), "auto": _("by the auto-intercept rule"),
-    "external_ref": _("courier reference"), "fee": _("platform fee"), "fee_source": _("fee taken from"),
-    "failure_reason": _("failure reason"), "outcome": _("return result"), "reason": _("rejection reason"),
-    "agreed_price": _("agreed price per parcel"), "status": _("status"), "kind": _("kind"),
-    "amount": _("amount asked"), "compensation": _("compensation"), "note": _("decision note"),
-}
-PARAM_VALUES = {
-    "balance": _("available balance"), "deposit": _("deposit"), "platform_advance": _("platform advance"),
-    True: _("yes"), False: _("no"),
-}
+def _timeline(obj, subject: str) -> list[dict]:
+    return labels.timeline(obj.events.select_related("actor").order_by("at", "id"), subject)
 
 
-def _params_display(params: dict) -> str:
-    """Event details in the reader's language: labels for keys, and for the values that are codes."""
-    from .models import FAILURE_REASON_LABELS
-
-    def value(v):
-        if isinstance(v, bool) or v in PARAM_VALUES:
-            return PARAM_VALUES.get(v, v)
-        return FAILURE_REASON_LABELS.get(v, v)
-
-    return "; ".join(f"{PARAM_LABELS.get(k, k)}: {value(v)}" for k, v in params.items())
+def _intercept_tool(request, ticket: Ticket):
+    """快递拦截 on the ticket page (aftersales.admin.TICKET_TOOLS), while the ticket can still intercept a
+    parcel in transit (INT-01)."""
+    user = request.user
+    if user.is_active and (user.is_superuser or user.is_shop_member) and selectors.interception_available(ticket=ticket):
+        return _("Intercept parcel"), reverse("admin:logistics_intercept", args=[ticket.pk]), "intercept"
+    return None
 
 
-EVENT_TYPE_LABELS = {
-    "created": _("created"), "submitted": _("submitted to the courier"), "intercepted": _("intercepted"),
-    "failed": _("interception failed"), "returned": _("returned"), "return_failed": _("return failed"),
-    "approved": _("approved"), "rejected": _("rejected"), "paid": _("paid by the courier"),
-}
-
-
-class _EventInline(BackOfficeInline):
-    fields = ("at", "what", "actor", "details")
-    readonly_fields = fields
-
-    @admin.display(description=_("operation"))
-    def what(self, obj):
-        return EVENT_TYPE_LABELS.get(obj.type, obj.type)
-
-    @admin.display(description=_("details"))
-    def details(self, obj):
-        return _params_display(obj.params)
-
-
-def _error(request, error: ApplicationError) -> None:
-    messages.error(request, error.message if (get_language() or "zh").startswith("zh") else error.message_en)
+TICKET_TOOLS.append(_intercept_tool)
 
 
 def _page(admin_obj, request, template: str, title, **context):
     return TemplateResponse(request, template, {
         **admin_obj.admin_site.each_context(request), "opts": admin_obj.model._meta, "title": title, **context,
     })
-
-
-@admin.register(Outlet)
-class OutletAdmin(BackOfficeAdmin):
-    view_roles = EVERYONE
-    change_roles = PLATFORM
-    list_display = ("name", "code", "courier", "e_waybill")
-    list_filter = ("courier", "e_waybill")
-    search_fields = ("name", "code")
 
 
 # --- 开通服务 -----------------------------------------------------------------------------------------
@@ -127,10 +84,6 @@ class ContractOpenForm(forms.Form):
         )
 
 
-class ContractEventInline(_EventInline):
-    model = ContractEvent
-
-
 @admin.register(InterceptionContract)
 class InterceptionContractAdmin(BackOfficeAdmin):
     """开通服务: the shop's contracts; the main account opens new ones; outlet users review theirs."""
@@ -143,7 +96,7 @@ class InterceptionContractAdmin(BackOfficeAdmin):
     readonly_fields = ("shop", "outlet", "courier", "agreed_price", "status", "reject_reason", "requested_by",
                        "created_at", "reviewed_by", "reviewed_at")
     fields = readonly_fields
-    inlines = [ContractEventInline]
+    change_form_template = "admin/logistics/contract_change_form.html"
 
     @admin.display(description=_("review"))
     def review_link(self, obj):
@@ -159,6 +112,11 @@ class InterceptionContractAdmin(BackOfficeAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"timeline_rows": _timeline(obj, "contract")} if obj is not None else {}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
     def add_view(self, request, form_url="", extra_context=None):
         """开通服务: choose the courier and its outlets, the agreed price, and confirm terms were agreed."""
         if not self.has_add_permission(request) or request.user.shop_id is None:
@@ -172,7 +130,7 @@ class InterceptionContractAdmin(BackOfficeAdmin):
                     actor=request.user,
                 )
             except ApplicationError as error:
-                _error(request, error)
+                messages.error(request, error.text())
             else:
                 for contract in contracts:
                     messages.success(request, f"{contract.outlet}: {contract.get_status_display()}")
@@ -193,7 +151,7 @@ class InterceptionContractAdmin(BackOfficeAdmin):
                     services.contract_reject(contract=contract, reason=request.POST.get("reason", ""),
                                              actor=request.user)
             except ApplicationError as error:
-                _error(request, error)
+                messages.error(request, error.text())
             else:
                 return HttpResponseRedirect(reverse("admin:logistics_interceptioncontract_changelist"))
         return _page(self, request, "admin/logistics/contract_review.html", _("Review the contract"),
@@ -201,10 +159,6 @@ class InterceptionContractAdmin(BackOfficeAdmin):
 
 
 # --- The interception page of a ticket and 服务单查询 ---------------------------------------------------
-
-
-class InterceptionEventInline(_EventInline):
-    model = InterceptionEvent
 
 
 class InterceptionClaimInline(BackOfficeInline):
@@ -237,11 +191,11 @@ class InterceptionAdmin(BackOfficeAdmin):
                        "agreed_price", "contract", "status", "failure", "return_outcome", "auto",
                        "requested_by", "created_at", "external_ref", "succeeded_at", "fee_from", "finished_at")
     fields = readonly_fields
-    inlines = [InterceptionEventInline, InterceptionClaimInline]
+    inlines = [InterceptionClaimInline]
 
     @admin.display(description=_("fee taken from"))
     def fee_from(self, obj):
-        return PARAM_VALUES.get(obj.fee_source, obj.fee_source) or "-"
+        return labels.value_label("fee_source", obj.fee_source) if obj.fee_source else "-"
 
     @admin.display(description=_("failure reason"))
     def failure(self, obj):
@@ -287,6 +241,7 @@ class InterceptionAdmin(BackOfficeAdmin):
             extra = {
                 "can_report_return": obj.status == InterceptionStatus.SUCCEEDED and user.role == Role.OUTLET,
                 "can_file_claim": obj.status == InterceptionStatus.RETURN_FAILED and user.role in SHOP_ROLES,
+                "timeline_rows": _timeline(obj, "interception"),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -303,7 +258,7 @@ class InterceptionAdmin(BackOfficeAdmin):
                     actor=request.user,
                 )
             except ApplicationError as error:
-                _error(request, error)
+                messages.error(request, error.text())
             else:
                 messages.success(request, _("Interception requested for %(count)d parcel(s); the courier's results "
                                             "show below.") % {"count": len(created)})
@@ -336,7 +291,7 @@ class InterceptionAdmin(BackOfficeAdmin):
             services.interception_return_report(interception=interception, outcome=request.POST.get("outcome", ""),
                                                 actor=request.user)
         except ApplicationError as error:
-            _error(request, error)
+            messages.error(request, error.text())
         return HttpResponseRedirect(reverse("admin:logistics_interception_change", args=[pk]))
 
     def claim_view(self, request, pk: int):
@@ -348,7 +303,7 @@ class InterceptionAdmin(BackOfficeAdmin):
             try:
                 services.claim_file(interception=interception, actor=request.user, **form.cleaned_data)
             except ApplicationError as error:
-                _error(request, error)
+                messages.error(request, error.text())
             else:
                 return HttpResponseRedirect(reverse("admin:logistics_claim_changelist"))
         return _page(self, request, "admin/logistics/claim_file.html", _("File a complaint"), form=form,
@@ -356,10 +311,6 @@ class InterceptionAdmin(BackOfficeAdmin):
 
 
 # --- 投诉 (claims) --------------------------------------------------------------------------------------
-
-
-class ClaimEventInline(_EventInline):
-    model = ClaimEvent
 
 
 class ClaimDecideForm(forms.Form):
@@ -383,7 +334,6 @@ class ClaimAdmin(BackOfficeAdmin):
                        "decision_note", "filed_by", "created_at", "decided_by", "decided_at", "paid_confirmed_by",
                        "paid_at")
     fields = readonly_fields
-    inlines = [ClaimEventInline]
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -402,6 +352,7 @@ class ClaimAdmin(BackOfficeAdmin):
                 "can_decide": obj.status == ClaimStatus.FILED and (user.is_platform_staff or user.is_superuser),
                 "can_confirm_paid": obj.status == ClaimStatus.APPROVED and user.role in SHOP_ROLES,
                 "decide_form": ClaimDecideForm(),
+                "timeline_rows": _timeline(obj, "claim"),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -413,7 +364,7 @@ class ClaimAdmin(BackOfficeAdmin):
         try:
             services.claim_decide(claim=claim, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            _error(request, error)
+            messages.error(request, error.text())
         return HttpResponseRedirect(reverse("admin:logistics_claim_change", args=[pk]))
 
     def confirm_paid_view(self, request, pk: int):
@@ -423,7 +374,7 @@ class ClaimAdmin(BackOfficeAdmin):
         try:
             services.claim_confirm_paid(claim=claim, actor=request.user)
         except ApplicationError as error:
-            _error(request, error)
+            messages.error(request, error.text())
         return HttpResponseRedirect(reverse("admin:logistics_claim_change", args=[pk]))
 
 
@@ -456,7 +407,7 @@ class AutoInterceptRuleAdmin(BackOfficeAdmin):
                 services.auto_intercept_rule_set(shop=user.shop, enabled=request.POST.get("enabled") == "on",
                                                  actor=user)
             except ApplicationError as error:
-                _error(request, error)
+                messages.error(request, error.text())
             return HttpResponseRedirect(request.path)
         rule = AutoInterceptRule.objects.filter(shop=user.shop).first()
         return _page(self, request, "admin/logistics/rule_settings.html", _("Auto-intercept refunds"),

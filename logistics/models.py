@@ -1,4 +1,4 @@
-"""Courier outlets, interception contracts, interceptions, the auto-intercept rule and claims (SPEC §7)."""
+"""Interception contracts, interceptions, the auto-intercept rule and claims (SPEC §7)."""
 
 from django.conf import settings
 from django.db import models
@@ -7,29 +7,58 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY
 from core.models import DomainEvent
-from core.tenancy import ALL
+from orders.couriers import COURIER_CHOICES
+from orders.models import Outlet
 
-from .couriers import COURIER_CHOICES
+
+class Versioned:
+    """Every status move of a logistics row bumps its `version` (core.transitions calls this)."""
+
+    def on_transition(self, old: str, new: str) -> tuple[str, ...]:
+        self.version += 1
+        return ("version",)
 
 
-class Outlet(models.Model):
-    """A courier outlet (快递网点). Its users review contracts and report return results (SPEC §7)."""
+class ContractEventType(models.TextChoices):
+    CREATED = "created", _("created")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
 
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    courier = models.CharField(_("courier"), max_length=16, choices=COURIER_CHOICES)
-    name = models.CharField(_("name"), max_length=128)
-    e_waybill = models.BooleanField(_("Douyin e-waybill"), default=False)
 
-    tenant_shop_path = ALL  # shops choose among all outlets (INT-03)
-    tenant_outlet_path = "pk"
+class InterceptionEventType(models.TextChoices):
+    CREATED = "created", _("created")
+    SUBMITTED = "submitted", _("submitted to the courier")
+    INTERCEPTED = "intercepted", _("intercepted")
+    FAILED = "failed", _("interception failed")
+    RETURNED = "returned", _("returned")
+    RETURN_FAILED = "return_failed", _("return failed")
 
-    class Meta:
-        verbose_name = _("courier outlet")
-        verbose_name_plural = _("courier outlets")
-        ordering = ["code"]
 
-    def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+class ClaimEventType(models.TextChoices):
+    CREATED = "created", _("created")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    PAID = "paid", _("paid by the courier")
+
+
+class TicketInterceptionEventType(models.TextChoices):
+    """What interception writes on the after-sales ticket's timeline (subject "ticket")."""
+
+    INTERCEPTION_REQUESTED = "interception_requested", _("parcel interception requested")
+    INTERCEPTED = "intercepted", _("parcel intercepted")
+    INTERCEPTION_FAILED = "interception_failed", _("parcel interception failed")
+    AUTO_INTERCEPTION_SKIPPED = "auto_interception_skipped", _("auto-interception skipped")
+    INTERCEPTED_NOT_REFUNDED = "intercepted_not_refunded", _("parcel intercepted; the ticket can no longer be refunded")
+
+
+class OrderInterceptionEventType(models.TextChoices):
+    """What interception writes on the order's operation log (subject "order")."""
+
+    INTERCEPTION_REQUESTED = "interception_requested", _("parcel interception requested")
+    INTERCEPTED = "intercepted", _("parcel intercepted")
+    INTERCEPTION_FAILED = "interception_failed", _("parcel interception failed")
+    INTERCEPTION_RETURNED = "interception_returned", _("intercepted parcel returned")
+    INTERCEPTION_RETURN_FAILED = "interception_return_failed", _("return of intercepted parcel failed")
 
 
 # --- Contracts (INT-03..05) ------------------------------------------------------------------------
@@ -41,6 +70,12 @@ class ContractStatus(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
+# INT-04: shown wherever the service is opened (admin page, API operation description).
+CONTRACT_REMINDER = _(
+    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
+    "the request and may reject it; YTO contracts take effect at once without review."
+)
+
 OPEN_CONTRACT_STATUSES = (ContractStatus.PENDING_REVIEW, ContractStatus.ACTIVE)
 
 CONTRACT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -50,7 +85,7 @@ CONTRACT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class InterceptionContract(models.Model):
+class InterceptionContract(Versioned, models.Model):
     """The offline-settlement service a shop opened with one outlet (承诺拦截、线下结算), at an agreed price."""
 
     shop = models.ForeignKey("accounts.Shop", on_delete=models.PROTECT, related_name="interception_contracts",
@@ -67,6 +102,8 @@ class InterceptionContract(models.Model):
                                     related_name="+", verbose_name=_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    TRANSITIONS = CONTRACT_TRANSITIONS
 
     tenant_shop_path = "shop"
     tenant_outlet_path = "outlet"
@@ -122,14 +159,15 @@ class ReturnOutcome(models.TextChoices):
     DAMAGED = "damaged", _("damaged")
 
 
-# Why a courier refused an interception (failure_reason codes; API.md names parcel_already_signed).
-FAILURE_REASON_LABELS = {
-    "parcel_already_signed": _("parcel already signed"),
-    "parcel_out_for_delivery": _("parcel already out for delivery"),
-    "parcel_lost": _("parcel lost"),
-    "parcel_already_returning": _("parcel already returning"),
-    "courier_refused": _("refused by the courier"),
-}
+class FailureReason(models.TextChoices):
+    """Why a courier refused an interception (failure_reason codes; API.md names parcel_already_signed)."""
+
+    PARCEL_ALREADY_SIGNED = "parcel_already_signed", _("parcel already signed")
+    PARCEL_OUT_FOR_DELIVERY = "parcel_out_for_delivery", _("parcel already out for delivery")
+    PARCEL_LOST = "parcel_lost", _("parcel lost")
+    PARCEL_ALREADY_RETURNING = "parcel_already_returning", _("parcel already returning")
+    COURIER_REFUSED = "courier_refused", _("refused by the courier")
+
 
 # Statuses waiting for the courier's interception result.
 PENDING_STATUSES = (InterceptionStatus.REQUESTED, InterceptionStatus.INTERCEPTING)
@@ -146,7 +184,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class Interception(models.Model):
+class Interception(Versioned, models.Model):
     """One parcel's interception (拦截服务单). At most one that is not failed per parcel (a database
     constraint), so a double click or two operators at once cannot intercept — or charge — twice."""
 
@@ -181,6 +219,8 @@ class Interception(models.Model):
     return_due_at = models.DateTimeField(_("return expected by"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    TRANSITIONS = ALLOWED_TRANSITIONS
 
     tenant_shop_path = "shop"
     tenant_outlet_path = "outlet"
@@ -221,7 +261,8 @@ class Interception(models.Model):
 
     @property
     def failure_reason_display(self) -> str:
-        return str(FAILURE_REASON_LABELS.get(self.failure_reason, self.failure_reason))
+        labels = dict(FailureReason.choices)
+        return str(labels.get(self.failure_reason, self.failure_reason))
 
 
 class InterceptionEvent(DomainEvent):
@@ -281,7 +322,7 @@ CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class Claim(models.Model):
+class Claim(Versioned, models.Model):
     """A complaint (投诉) about a return lost or damaged after a successful interception. The courier pays
     the compensation offline: the product records the decision and the merchant's confirmation only."""
 
@@ -305,6 +346,8 @@ class Claim(models.Model):
                                           related_name="+", verbose_name=_("payment confirmed by"))
     paid_at = models.DateTimeField(_("payment confirmed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    TRANSITIONS = CLAIM_TRANSITIONS
 
     tenant_shop_path = "shop"
     tenant_outlet_path = "interception__outlet"

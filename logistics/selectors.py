@@ -8,24 +8,25 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aftersales.models import TicketType
+from aftersales.services import ticket_refund_allowed
 from core.clock import SHANGHAI
 from core.export import Echo
+from orders.couriers import COURIERS
+from orders.models import Parcel
 
-from .couriers import COURIERS
 from .models import Interception, InterceptionStatus, Settlement
 
 
 def ticket_offers_interception(*, ticket) -> bool:
-    from aftersales.models import TicketType
-
-    return ticket.type == TicketType.REFUND_ONLY and not ticket.is_finished
+    """INT-01: an unfinished refund-only ticket — and, since success refunds it (INT-06, INT-07), one the ticket
+    table lets become `refunded` (a rejected ticket does not: rejected → refunded is no edge)."""
+    return ticket.type == TicketType.REFUND_ONLY and ticket_refund_allowed(ticket)
 
 
 def interception_available(*, ticket) -> bool:
     """INT-01: the ticket page shows 快递拦截 for an unfinished refund-only ticket whose order has a parcel
     still in transit (before it goes out for delivery)."""
-    from orders.models import Parcel
-
     return ticket_offers_interception(ticket=ticket) and Parcel.objects.filter(
         order_id=ticket.order_id, status=Parcel.Status.IN_TRANSIT
     ).exists()

@@ -14,37 +14,39 @@ from django.db.models import F, Sum
 from accounts.models import LedgerEntry, Role, Shop, User
 from accounts.services import ledger_charge
 from aftersales.models import Ticket, TicketType
-from aftersales.services import ticket_event_add, ticket_lock, ticket_refund
+from aftersales.services import ticket_lock, ticket_refund, ticket_refund_allowed
 from core.clock import now
 from core.errors import ApplicationError, CommonError
 from core.money import ZERO, money
+from core.transitions import event_add, transition
+from orders.couriers import COURIERS
 from orders.events import order_event_add
-from orders.models import OrderItem, Parcel
+from orders.models import OrderItem, Outlet, Parcel
 
-from .adapters import SANDBOX_RETURN_AFTER, InterceptionResult, adapter_for
-from .couriers import COURIERS
+from .adapters import InterceptionResult, adapter_for
 from .errors import LogisticsError
 from .models import (
-    ALLOWED_TRANSITIONS,
-    CLAIM_TRANSITIONS,
-    CONTRACT_TRANSITIONS,
     OPEN_CONTRACT_STATUSES,
     PENDING_STATUSES,
     AutoInterceptRule,
     Claim,
     ClaimEvent,
+    ClaimEventType,
     ClaimStatus,
     ContractEvent,
+    ContractEventType,
     ContractStatus,
     Interception,
     InterceptionContract,
     InterceptionEvent,
+    InterceptionEventType,
     InterceptionStatus,
-    Outlet,
+    OrderInterceptionEventType,
     ReturnOutcome,
     Settlement,
+    TicketInterceptionEventType,
 )
-from .selectors import interception_available, ticket_offers_interception  # noqa: F401 (re-exported)
+from .selectors import ticket_offers_interception
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +55,6 @@ LEASE = dt.timedelta(minutes=2)
 # When the courier has not answered yet, ask again after this long.
 POLL_AGAIN_AFTER = dt.timedelta(minutes=10)
 RETURN_POLL_AGAIN_AFTER = dt.timedelta(days=1)
-
-
-def _transition(obj, to: str, *, table: dict, event_model, subject: str, actor: User | None, event_type: str,
-                fields: tuple[str, ...] = (), **params):
-    """Check the allowed-transition table, bump `version`, save with update_fields and write the event
-    row in the same transaction. The caller holds the row lock."""
-    if to not in table[obj.status]:
-        raise ValueError(f"{type(obj).__name__} {obj.pk}: {obj.status} → {to} is not allowed")
-    params = {"from": obj.status, **params}
-    obj.status = to
-    obj.version += 1
-    obj.save(update_fields=["status", "version", *fields])
-    event_model.objects.create(**{subject: obj}, type=event_type, actor=actor, at=now(), params=params)
-    return obj
 
 
 def _require_main_account(actor: User, shop: Shop) -> None:
@@ -129,7 +117,7 @@ def contract_open(*, shop: Shop, courier: str, outlets: list[Outlet], agreed_pri
         except IntegrityError:
             raise ApplicationError(LogisticsError.CONTRACT_EXISTS, params={"outlet": outlet.code},
                                    extra={"outlet": outlet.code}) from None
-        ContractEvent.objects.create(contract=contract, type="created", actor=actor, at=at,
+        ContractEvent.objects.create(contract=contract, type=ContractEventType.CREATED, actor=actor, at=at,
                                      params={"agreed_price": str(agreed_price), "status": status})
         contracts.append(contract)
     return contracts
@@ -143,11 +131,10 @@ def _contract_review(*, contract: InterceptionContract, to: str, actor: User, re
         if contract.status != ContractStatus.PENDING_REVIEW:
             raise ApplicationError(LogisticsError.CONTRACT_NOT_PENDING)
         contract.reviewed_by, contract.reviewed_at, contract.reject_reason = actor, now(), reason
-        event = "approved" if to == ContractStatus.ACTIVE else "rejected"
+        event = ContractEventType.APPROVED if to == ContractStatus.ACTIVE else ContractEventType.REJECTED
         params = {"reason": reason} if reason else {}
-        return _transition(contract, to, table=CONTRACT_TRANSITIONS, event_model=ContractEvent, subject="contract",
-                           actor=actor, event_type=event, fields=("reviewed_by", "reviewed_at", "reject_reason"),
-                           **params)
+        return transition(contract, to, actor=actor, event=event, fields=("reviewed_by", "reviewed_at", "reject_reason"),
+                          **{"from": contract.status}, **params)
 
 
 def contract_approve(*, contract: InterceptionContract, actor: User) -> InterceptionContract:
@@ -172,10 +159,6 @@ def contract_active_for(*, shop_id: int, outlet_id: int | None) -> InterceptionC
 # --- Interceptions (INT-01, 02, 06, 07) ------------------------------------------------------------
 
 
-def _ticket_offers_interception(ticket: Ticket) -> bool:
-    return ticket_offers_interception(ticket=ticket)
-
-
 def interception_panel(*, ticket: Ticket) -> dict:
     """What the interception page shows (INT-07): parcels (with whether each can be intercepted and the
     offline price where the outlet has an active contract), the goods, the online fee, and the ticket's
@@ -184,7 +167,7 @@ def interception_panel(*, ticket: Ticket) -> dict:
                                                                               status=ContractStatus.ACTIVE)}
     active = set(Interception.objects.filter(parcel__order_id=ticket.order_id)
                  .exclude(status=InterceptionStatus.FAILED).values_list("parcel_id", flat=True))
-    offered = _ticket_offers_interception(ticket)
+    offered = ticket_offers_interception(ticket=ticket)
     parcels = []
     for parcel in Parcel.objects.filter(order_id=ticket.order_id).select_related("outlet").order_by("pk"):
         contract = contracts.get(parcel.outlet_id)
@@ -231,7 +214,7 @@ def interception_request(*, ticket: Ticket, tracking_nos: list[str], mode: str, 
     wanted = list(dict.fromkeys(tracking_nos))
     if not wanted:
         raise ApplicationError(CommonError.INVALID, extra={"fields": {"parcels": ["choose at least one parcel"]}})
-    if not _ticket_offers_interception(ticket):
+    if not ticket_offers_interception(ticket=ticket):
         raise ApplicationError(LogisticsError.INTERCEPTION_NOT_AVAILABLE)
     parcels = {p.tracking_no: p for p in Parcel.objects.select_for_update(of=("self",)).filter(
         order_id=ticket.order_id, tracking_no__in=wanted).select_related("outlet").order_by("pk")}
@@ -268,12 +251,12 @@ def interception_request(*, ticket: Ticket, tracking_nos: list[str], mode: str, 
         except IntegrityError:
             raise ApplicationError(LogisticsError.INTERCEPTION_ALREADY_REQUESTED,
                                    extra={"tracking_no": parcel.tracking_no}) from None
-        InterceptionEvent.objects.create(interception=interception, type="created", actor=actor, at=at,
-                                         params={"settlement": mode, "auto": auto})
-        ticket_event_add(ticket=ticket, type="interception_requested", actor=actor,
-                         tracking_no=parcel.tracking_no, settlement=mode, auto=auto)
-        order_event_add(order_id=ticket.order_id, type="interception_requested", actor=actor, tracking_no=parcel.tracking_no,
-                     settlement=mode, auto=auto)
+        InterceptionEvent.objects.create(interception=interception, type=InterceptionEventType.CREATED, actor=actor,
+                                         at=at, params={"settlement": mode, "auto": auto})
+        event_add(ticket, type=TicketInterceptionEventType.INTERCEPTION_REQUESTED, actor=actor, at=at,
+                  tracking_no=parcel.tracking_no, settlement=mode, auto=auto)
+        order_event_add(order_id=ticket.order_id, type=OrderInterceptionEventType.INTERCEPTION_REQUESTED, actor=actor,
+                        at=at, tracking_no=parcel.tracking_no, settlement=mode, auto=auto)
         created.append(interception)
     ids = [i.pk for i in created]
     transaction.on_commit(lambda: _enqueue_process(ids))
@@ -319,9 +302,8 @@ def interception_submitted(*, interception_id: int, external_ref: str) -> bool:
     if interception.status != InterceptionStatus.REQUESTED:
         return False
     interception.external_ref = external_ref
-    _transition(interception, InterceptionStatus.INTERCEPTING, table=ALLOWED_TRANSITIONS,
-                event_model=InterceptionEvent, subject="interception", actor=None, event_type="submitted",
-                fields=("external_ref",), external_ref=external_ref)
+    transition(interception, InterceptionStatus.INTERCEPTING, actor=None, event=InterceptionEventType.SUBMITTED,
+               fields=("external_ref",), **{"from": interception.status}, external_ref=external_ref)
     return True
 
 
@@ -343,13 +325,13 @@ def interception_result_apply(*, interception_id: int, result: InterceptionResul
     if not result.succeeded:
         interception.failure_reason = result.failure_reason or "courier_refused"
         interception.check_at, interception.finished_at = None, at
-        _transition(interception, InterceptionStatus.FAILED, table=ALLOWED_TRANSITIONS,
-                    event_model=InterceptionEvent, subject="interception", actor=None, event_type="failed",
-                    fields=("failure_reason", "check_at", "finished_at"), failure_reason=interception.failure_reason)
-        ticket_event_add(ticket=ticket, type="interception_failed", tracking_no=interception.tracking_no,
-                         failure_reason=interception.failure_reason)
-        order_event_add(order_id=ticket.order_id, type="interception_failed", actor=None, tracking_no=interception.tracking_no,
-                     failure_reason=interception.failure_reason)
+        transition(interception, InterceptionStatus.FAILED, actor=None, event=InterceptionEventType.FAILED, at=at,
+                   fields=("failure_reason", "check_at", "finished_at"), **{"from": interception.status},
+                   failure_reason=interception.failure_reason)
+        event_add(ticket, type=TicketInterceptionEventType.INTERCEPTION_FAILED, at=at,
+                  tracking_no=interception.tracking_no, failure_reason=interception.failure_reason)
+        order_event_add(order_id=ticket.order_id, type=OrderInterceptionEventType.INTERCEPTION_FAILED, actor=None,
+                        at=at, tracking_no=interception.tracking_no, failure_reason=interception.failure_reason)
         return True
     Parcel.objects.filter(pk=interception.parcel_id).update(status=Parcel.Status.RETURNING)
     if interception.settlement == Settlement.ONLINE and interception.platform_fee > 0:
@@ -358,16 +340,24 @@ def interception_result_apply(*, interception_id: int, result: InterceptionResul
             ref_type="interception", ref_id=interception.pk, memo="interception_fee",
         )
     interception.succeeded_at, interception.check_at = at, None
-    interception.return_due_at = at + SANDBOX_RETURN_AFTER
-    _transition(interception, InterceptionStatus.SUCCEEDED, table=ALLOWED_TRANSITIONS, event_model=InterceptionEvent,
-                subject="interception", actor=None, event_type="intercepted",
-                fields=("fee_source", "succeeded_at", "check_at", "return_due_at"),
-                fee=str(interception.platform_fee), fee_source=interception.fee_source)
-    ticket_event_add(ticket=ticket, type="intercepted", tracking_no=interception.tracking_no,
-                     settlement=interception.settlement)
-    order_event_add(order_id=ticket.order_id, type="intercepted", actor=None, tracking_no=interception.tracking_no,
-                 settlement=interception.settlement, fee=str(interception.platform_fee))
-    ticket_refund(ticket=ticket, actor=None, cause="interception_succeeded")
+    # When to ask the courier about the return leg first: the courier's adapter knows its own rhythm.
+    interception.return_due_at = adapter_for(interception.courier).return_expected_at(interception=interception)
+    transition(interception, InterceptionStatus.SUCCEEDED, actor=None, event=InterceptionEventType.INTERCEPTED, at=at,
+               fields=("fee_source", "succeeded_at", "check_at", "return_due_at"), **{"from": interception.status},
+               fee=str(interception.platform_fee), fee_source=interception.fee_source)
+    event_add(ticket, type=TicketInterceptionEventType.INTERCEPTED, at=at, tracking_no=interception.tracking_no,
+              settlement=interception.settlement)
+    order_event_add(order_id=ticket.order_id, type=OrderInterceptionEventType.INTERCEPTED, actor=None, at=at,
+                    tracking_no=interception.tracking_no, settlement=interception.settlement,
+                    fee=str(interception.platform_fee))
+    # INT-07: success refunds the buyer — only where the ticket table lets the ticket become refunded (a ticket
+    # the merchant rejected meanwhile is not refunded: rejected → refunded is not an edge). Already refunded
+    # (a clock or a second parcel first): nothing more.
+    if ticket_refund_allowed(ticket):
+        ticket_refund(ticket=ticket, actor=None, cause="interception_succeeded")
+    elif not ticket.is_finished:
+        event_add(ticket, type=TicketInterceptionEventType.INTERCEPTED_NOT_REFUNDED, at=at,
+                  tracking_no=interception.tracking_no)
     return True
 
 
@@ -392,13 +382,14 @@ def interception_return_report(*, interception: Interception, outcome: str, acto
     to = InterceptionStatus.RETURNED if returned else InterceptionStatus.RETURN_FAILED
     parcel_status = Parcel.Status.LOST if outcome == ReturnOutcome.LOST else Parcel.Status.RETURNED
     Parcel.objects.filter(pk=interception.parcel_id).update(status=parcel_status)
-    event = "returned" if returned else "return_failed"
-    _transition(interception, to, table=ALLOWED_TRANSITIONS, event_model=InterceptionEvent, subject="interception",
-                actor=actor, event_type=event, fields=("return_outcome", "finished_at", "return_due_at"),
-                outcome=outcome)
-    order_event_add(order_id=interception.parcel.order_id, type=f"interception_{event}", actor=actor,
-                    tracking_no=interception.tracking_no,
-                 outcome=outcome)
+    transition(interception, to, actor=actor, at=at,
+               event=InterceptionEventType.RETURNED if returned else InterceptionEventType.RETURN_FAILED,
+               fields=("return_outcome", "finished_at", "return_due_at"), **{"from": interception.status},
+               outcome=outcome)
+    order_event_add(order_id=interception.parcel.order_id, actor=actor, at=at,
+                    type=(OrderInterceptionEventType.INTERCEPTION_RETURNED if returned
+                          else OrderInterceptionEventType.INTERCEPTION_RETURN_FAILED),
+                    tracking_no=interception.tracking_no, outcome=outcome)
     return interception
 
 
@@ -461,13 +452,14 @@ def _auto_mode(shop_id: int, outlet_id: int | None, active_outlets: set[int] | N
     return Settlement.OFFLINE if contract_active_for(shop_id=shop_id, outlet_id=outlet_id) else Settlement.ONLINE
 
 
-def interception_auto_on_ticket_created(*, ticket: Ticket) -> list[Interception]:
-    """INT-06: called by the after-sales ticket-creation service for every new ticket. When the shop's
+def interception_auto_on_ticket_created(*, ticket: Ticket, actor: User | None = None) -> list[Interception]:
+    """INT-06: the `ticket_created` hook (core.hooks, registered in LogisticsConfig.ready()), fired by the
+    after-sales ticket-creation service for every new ticket. When the shop's
     rule 快递拦截自动退 is on and the ticket is an unfinished refund-only ticket, each parcel of the order
     still in transit is intercepted — offline where the parcel's outlet has an active contract with the
     shop, else online. Success refunds the buyer (interception_result_apply). A parcel the rule cannot
     intercept is skipped and noted on the ticket; it never fails the ticket's creation."""
-    if not _ticket_offers_interception(ticket) or not auto_intercept_enabled(shop_id=ticket.shop_id):
+    if not ticket_offers_interception(ticket=ticket) or not auto_intercept_enabled(shop_id=ticket.shop_id):
         return []
     created: list[Interception] = []
     parcels = Parcel.objects.filter(order_id=ticket.order_id, status=Parcel.Status.IN_TRANSIT).order_by("pk")
@@ -478,8 +470,8 @@ def interception_auto_on_ticket_created(*, ticket: Ticket) -> list[Interception]
                 created += interception_request(ticket=ticket, tracking_nos=[parcel.tracking_no], mode=mode,
                                                 actor=None, auto=True)
         except ApplicationError as error:
-            ticket_event_add(ticket=ticket, type="auto_interception_skipped", tracking_no=parcel.tracking_no,
-                             code=error.code)
+            event_add(ticket, type=TicketInterceptionEventType.AUTO_INTERCEPTION_SKIPPED,
+                      tracking_no=parcel.tracking_no, code=error.code)
     return created
 
 
@@ -561,7 +553,7 @@ def claim_file(*, interception: Interception, kind: str, amount: Decimal, actor:
                                          amount=amount, description=description, filed_by=actor, created_at=at)
     except IntegrityError:
         raise ApplicationError(LogisticsError.CLAIM_ALREADY_FILED) from None
-    ClaimEvent.objects.create(claim=claim, type="created", actor=actor, at=at,
+    ClaimEvent.objects.create(claim=claim, type=ClaimEventType.CREATED, actor=actor, at=at,
                               params={"kind": kind, "amount": str(amount)})
     return claim
 
@@ -580,12 +572,12 @@ def claim_decide(*, claim: Claim, outcome: str, compensation: Decimal | None, no
         if compensation is None or money(compensation) <= 0 or money(compensation) > claim.amount:
             raise ApplicationError(LogisticsError.COMPENSATION_EXCEEDS_CLAIM)
         claim.compensation = money(compensation)
-        return _transition(claim, ClaimStatus.APPROVED, table=CLAIM_TRANSITIONS, event_model=ClaimEvent,
-                           subject="claim", actor=actor, event_type="approved", fields=(*fields, "compensation"),
-                           compensation=str(claim.compensation), note=note)
+        return transition(claim, ClaimStatus.APPROVED, actor=actor, event=ClaimEventType.APPROVED,
+                          fields=(*fields, "compensation"), **{"from": claim.status},
+                          compensation=str(claim.compensation), note=note)
     if outcome == "reject":
-        return _transition(claim, ClaimStatus.REJECTED, table=CLAIM_TRANSITIONS, event_model=ClaimEvent,
-                           subject="claim", actor=actor, event_type="rejected", fields=fields, note=note)
+        return transition(claim, ClaimStatus.REJECTED, actor=actor, event=ClaimEventType.REJECTED, fields=fields,
+                          **{"from": claim.status}, note=note)
     raise ApplicationError(CommonError.INVALID, extra={"fields": {"outcome": ["approve or reject"]}})
 
 
@@ -597,5 +589,5 @@ def claim_confirm_paid(*, claim: Claim, actor: User) -> Claim:
     if claim.status != ClaimStatus.APPROVED:
         raise ApplicationError(LogisticsError.CLAIM_NOT_APPROVED)
     claim.paid_confirmed_by, claim.paid_at = actor, now()
-    return _transition(claim, ClaimStatus.PAID, table=CLAIM_TRANSITIONS, event_model=ClaimEvent, subject="claim",
-                       actor=actor, event_type="paid", fields=("paid_confirmed_by", "paid_at"))
+    return transition(claim, ClaimStatus.PAID, actor=actor, event=ClaimEventType.PAID,
+                      fields=("paid_confirmed_by", "paid_at"), **{"from": claim.status})

@@ -21,11 +21,10 @@ from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, 
 from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
 from accounts.tokens import token_digest
 from core.money import parse_money
-from logistics.couriers import COURIERS, tracking_no_valid
-from logistics.models import Outlet
 
+from .couriers import COURIERS, tracking_no_valid
 from .events import order_sync_updated_event, order_synced_event
-from .models import Category, Order, OrderItem, Parcel, PlatformShippingRefund
+from .models import Category, Order, OrderItem, Outlet, Parcel, PlatformShippingRefund
 
 IGNORED_KEYS = {"note"}
 

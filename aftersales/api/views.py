@@ -14,10 +14,10 @@ from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
-from logistics.couriers import COURIER_CHOICES
+from orders.couriers import COURIER_CHOICES
 from orders.models import Order
 
-from ..models import ReshipReason, Ticket, TicketType
+from ..models import Ticket, TicketType
 from ..selectors import (
     ARBITRATION_STATUSES,
     LABEL_FILTERS,
@@ -214,8 +214,6 @@ class TicketListApi(TicketScopedMixin, ListAPIView):
         amount = serializers.DecimalField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY)
 
         def validate(self, data):
-            if data["type"] == TicketType.RESHIP and data["reason"] not in ReshipReason.values:
-                raise serializers.ValidationError({"reason": [f"one of {', '.join(ReshipReason.values)} (RS-02)"]})
             if data["type"] in (TicketType.REFUND_ONLY, TicketType.RETURN_REFUND) and data.get("amount") is None:
                 raise serializers.ValidationError({"amount": ["required for refunds"]})
             return data
@@ -338,8 +336,6 @@ class TicketModifyApi(TicketScopedMixin, APIView):
         data.is_valid(raise_exception=True)
         ticket = self.ticket(pk)
         reason = data.validated_data.get("reason")
-        if ticket.type == TicketType.RESHIP and reason is not None and reason not in ReshipReason.values:
-            raise serializers.ValidationError({"reason": [f"one of {', '.join(ReshipReason.values)} (RS-02)"]})
         return self.answer(ticket_modify(ticket=ticket, actor=request.user, reason=reason,
                                          amount=data.validated_data.get("amount")))
 

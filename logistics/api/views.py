@@ -21,16 +21,17 @@ from core.idempotency import idempotent
 from core.permissions import IsShopMember
 from core.serializers import DomainEventSerializer
 from core.views import TenantScopedMixin
+from orders.couriers import COURIER_CHOICES
+from orders.models import Outlet
 
 from .. import selectors, services
-from ..couriers import CONTRACT_REMINDER, COURIER_CHOICES
 from ..models import (
+    CONTRACT_REMINDER,
     Claim,
     ClaimKind,
     Interception,
     InterceptionContract,
     InterceptionStatus,
-    Outlet,
     ReturnOutcome,
     Settlement,
 )

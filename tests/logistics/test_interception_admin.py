@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from accounts.models import LedgerEntry
 from accounts.selectors import ledger_drifts
-from logistics.models import AutoInterceptRule, Claim, ContractStatus, Interception, InterceptionContract, Outlet
+from logistics.models import AutoInterceptRule, Claim, ContractStatus, Interception, InterceptionContract
 from logistics.services import contract_open, interception_request, interception_return_report
+from orders.models import Outlet
 
 pytestmark = pytest.mark.django_db
 

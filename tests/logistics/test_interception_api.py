@@ -110,8 +110,8 @@ def test_int_01_int_03_api_refusals(make_ticket, api):
 
 
 def test_int_08_api_records_filter_and_export_respects_the_filters(make_ticket, api, user, run_clocks):
-    from logistics.models import Outlet
     from logistics.services import contract_open, interception_request
+    from orders.models import Outlet
 
     contract_open(shop=user("dy_admin").shop, courier="yto", outlets=list(Outlet.objects.filter(code="yto-hz-01")),
                   agreed_price=Decimal("2.40"), actor=user("dy_admin"))

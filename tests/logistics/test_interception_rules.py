@@ -11,7 +11,7 @@ from accounts.models import LedgerEntry
 from accounts.selectors import ledger_drifts
 from aftersales.models import TicketEvent, TicketStatus, TicketType
 from core.errors import ApplicationError
-from logistics.models import AutoInterceptRule, Claim, ClaimStatus, Interception, InterceptionStatus, Outlet
+from logistics.models import AutoInterceptRule, Claim, ClaimStatus, Interception, InterceptionStatus
 from logistics.services import (
     auto_intercept_preview,
     auto_intercept_rule_set,
@@ -23,7 +23,7 @@ from logistics.services import (
     interception_request,
     interception_return_report,
 )
-from orders.models import Parcel
+from orders.models import Outlet, Parcel
 
 pytestmark = pytest.mark.django_db
 

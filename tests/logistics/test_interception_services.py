@@ -16,18 +16,17 @@ from logistics.models import (
     Interception,
     InterceptionContract,
     InterceptionStatus,
-    Outlet,
     Settlement,
 )
+from logistics.selectors import interception_available
 from logistics.services import (
     contract_approve,
     contract_open,
     contract_reject,
-    interception_available,
     interception_request,
     interception_return_report,
 )
-from orders.models import OrderEvent, Parcel
+from orders.models import OrderEvent, Outlet, Parcel
 
 pytestmark = pytest.mark.django_db
 
@@ -337,6 +336,45 @@ def test_int_07_a_ticket_refunded_meanwhile_is_not_refunded_twice(make_ticket, u
     run_clocks()
     assert LedgerEntry.objects.filter(ref_type="ticket", ref_id=str(ticket.pk)).count() == 1
     assert len(fees()) == 1  # the courier did intercept: its fee is due
+    assert ledger_drifts() == []
+
+
+def test_int_06_int_07_a_rejected_refund_only_ticket_is_never_refunded_by_an_interception(make_ticket, user, run_clocks,
+                                                                                        fees):
+    """INT-06, INT-07 and the ticket table (aftersales.models.ALLOWED_TRANSITIONS): rejected → refunded is no edge.
+
+    A rejected refund-only ticket is not finished, yet it is offered no interception (the success would refund
+    it); one requested before the rejection still intercepts (the courier's fee is due) but does not refund;
+    ticket_refund itself refuses the move with ticket_not_actionable, before any money moves."""
+    from aftersales.services import ticket_refund, ticket_reject
+    from orders.models import Refund
+
+    ticket = make_ticket("DY1001", amount=Decimal("20.00"))
+    interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online", actor=user("dy_cs1"))
+    ticket_reject(ticket=ticket, actor=user("dy_admin"), reason="已发货")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.REJECTED and not ticket.is_finished
+
+    assert not interception_available(ticket=ticket)
+    with pytest.raises(ApplicationError) as refused:
+        interception_request(ticket=ticket, tracking_nos=["YT7310000001137"], mode="online", actor=user("dy_cs1"))
+    assert refused.value.code == "interception_not_available"
+
+    run_clocks()  # the courier reports the earlier request's success
+    ticket.refresh_from_db()
+    assert Interception.objects.get(ticket=ticket).status == InterceptionStatus.SUCCEEDED
+    assert ticket.status == TicketStatus.REJECTED
+    assert not Refund.objects.filter(order_id=ticket.order_id, reason="interception_succeeded").exists()
+    assert not LedgerEntry.objects.filter(ref_type="ticket", ref_id=str(ticket.pk)).exists()
+    assert TicketEvent.objects.filter(ticket=ticket, type="intercepted_not_refunded").exists()
+    assert len(fees()) == 1  # the courier did intercept: its fee is due
+
+    with pytest.raises(ApplicationError) as refused:
+        ticket_refund(ticket=ticket, actor=user("dy_admin"), cause="merchant_approved")
+    assert refused.value.code == "ticket_not_actionable"
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.REJECTED
+    assert not LedgerEntry.objects.filter(ref_type="ticket", ref_id=str(ticket.pk)).exists()
     assert ledger_drifts() == []
 
 

@@ -28,7 +28,7 @@ def tokens_to_digests(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_default_profiles'),
+        ('accounts', '0003_user_outlet_in_orders'),
     ]
 
     operations = [

@@ -1,4 +1,5 @@
-"""The courier registry. Adding a courier is one entry here (and, for a real API, its adapter class)."""
+"""The courier registry and its tracking-number check (parcels, reship shipments, interceptions). Adding a
+courier is one entry here (and, for a real interception API, its adapter class in logistics.adapters)."""
 
 import re
 from dataclasses import dataclass
@@ -23,12 +24,6 @@ COURIERS: dict[str, Courier] = {
     "yto": Courier("yto", _("YTO Express (圆通)"), re.compile(r"^YT\d{13}$"), contract_needs_review=False),
     "jt": Courier("jt", _("J&T Express (极兔)"), re.compile(r"^JT\d{13}$")),
 }
-
-# INT-04: shown wherever the service is opened (admin page, API operation description).
-CONTRACT_REMINDER = _(
-    "Agree the interception terms and price with the outlet before opening the service: J&T outlets review "
-    "the request and may reject it; YTO contracts take effect at once without review."
-)
 
 COURIER_CHOICES = [(c.code, c.name) for c in COURIERS.values()]
 
