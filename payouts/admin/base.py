@@ -39,6 +39,24 @@ def local_time(moment) -> str:
 
 class SmallPayoutsAdmin(BackOfficeAdmin):
     view_roles = VIEWERS
+    section = ""  # the tab shown as current on this admin's pages
+    list_title = None
+
+    def changelist_view(self, request, extra_context=None):
+        context = {**section_context(request, self.section), "title": self.list_title, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**section_context(request, self.section), **(extra_context or {})}
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            context["subtitle"] = f"#{obj.pk} {obj.order.order_no} {obj.get_type_display()} {obj.amount}"
+            context.update(self.detail_context(request, obj))
+        return super().change_view(request, object_id, form_url, context)
+
+    def detail_context(self, request, obj) -> dict:
+        """What the object's page shows beyond its fields: its buttons, panels and timeline."""
+        return {}
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) and not payouts_hidden(user=request.user)

@@ -20,7 +20,7 @@ from .. import exports
 from ..models import Notification, Payout, PayoutCard, PayoutRequest, PayoutStatus
 from ..selectors import payouts_may_pay
 from ..services import payout_card_resend, payout_continue, top_up_qr
-from .base import SmallPayoutsAdmin, section_context
+from .base import SmallPayoutsAdmin
 from .filters import ApplicantFilter, CreatedRangeFilter
 from .initiate import InitiatePage
 
@@ -65,6 +65,8 @@ class PayoutAdmin(SmallPayoutsAdmin):
     actions = ["continue_payouts"]
     change_list_template = "admin/payouts/payout/change_list.html"
     change_form_template = "admin/payouts/payout/change_form.html"
+    section = "records"
+    list_title = _("Payout records")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "applicant", "approved_by", "shop")
@@ -113,25 +115,15 @@ class PayoutAdmin(SmallPayoutsAdmin):
             *super().get_urls(),
         ]
 
-    def changelist_view(self, request, extra_context=None):
-        context = {**section_context(request, "records"), "title": _("Payout records"), **(extra_context or {})}
-        return super().changelist_view(request, context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        context = {**section_context(request, "records"), **(extra_context or {})}
-        payout = self.get_object(request, object_id)
-        if payout is not None:
-            pay = payouts_may_pay(user=request.user)
-            context.update({
-                "can_continue": pay and payout.status == PayoutStatus.PENDING,
-                "can_continue_top_up": pay and payout.status == PayoutStatus.AWAITING_TOP_UP,
-                "can_resend_card": pay and payout.status == PayoutStatus.FAILED
-                and payout.shop.profile.account_card_enabled,
-                "qr": top_up_qr(payout),
-                "subtitle": f"#{payout.pk} {payout.order.order_no} {payout.get_type_display()} {payout.amount}",
-                "timeline": labels.timeline(payout.events.select_related("actor").order_by("at", "id"), "payout"),
-            })
-        return super().change_view(request, object_id, form_url, context)
+    def detail_context(self, request, payout) -> dict:
+        pay = payouts_may_pay(user=request.user)
+        return {
+            "can_continue": pay and payout.status == PayoutStatus.PENDING,
+            "can_continue_top_up": pay and payout.status == PayoutStatus.AWAITING_TOP_UP,
+            "can_resend_card": pay and payout.status == PayoutStatus.FAILED and payout.shop.profile.account_card_enabled,
+            "qr": top_up_qr(payout),
+            "timeline": labels.timeline(payout.events.select_related("actor").order_by("at", "id"), "payout"),
+        }
 
     def continue_view(self, request, object_id):
         """继续打款 / 继续充值 from the detail page (PAY-S02, PAY-Q02)."""

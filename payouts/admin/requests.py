@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import PayoutRequest, RequestStatus
 from ..selectors import payout_request_decision_refusal, payout_requests_visible
 from ..services import payout_request_approve, payout_request_reject
-from .base import SmallPayoutsAdmin, section_context
+from .base import SmallPayoutsAdmin
 from .panel import panel_for
 
 REQUEST_FIELDS = ("order_link", "type", "amount", "product_id", "reason", "buyer_message", "requester", "status",
@@ -31,6 +31,8 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
     readonly_fields = REQUEST_FIELDS
     change_form_template = "admin/payouts/payoutrequest/change_form.html"
     change_list_template = "admin/payouts/payoutrequest/change_list.html"
+    section = "requests"
+    list_title = _("Pending")
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("order", "requester", "decided_by", "payout", "shop")
@@ -60,23 +62,15 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
         return format_html('<a href="{}">#{}</a>', reverse("admin:payouts_payout_change", args=[obj.payout_id]),
                            obj.payout_id)
 
-    def changelist_view(self, request, extra_context=None):
-        context = {**section_context(request, "requests"), "title": _("Pending"), **(extra_context or {})}
-        return super().changelist_view(request, context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        context = {**section_context(request, "requests"), **(extra_context or {})}
-        obj = self.get_object(request, object_id)
-        if obj is not None:
-            pending = obj.status == RequestStatus.PENDING
-            decide = pending and payout_request_decision_refusal(actor=request.user, request=obj) is None
-            context["can_decide"] = decide
-            context["not_decider"] = not decide  # the requester sees the duplicate warning, not the approver's checks
-            context["subtitle"] = f"#{obj.pk} {obj.order.order_no} {obj.get_type_display()} {obj.amount}"
-            if pending:
-                # PAY-F04: the approver sees the same duplicate warning as the operator.
-                context["panel"] = panel_for(order=obj.order, user=request.user, amount=obj.amount)
-        return super().change_view(request, object_id, form_url, context)
+    def detail_context(self, request, obj) -> dict:
+        pending = obj.status == RequestStatus.PENDING
+        decide = pending and payout_request_decision_refusal(actor=request.user, request=obj) is None
+        return {
+            "can_decide": decide,
+            "not_decider": not decide,  # the requester sees the duplicate warning, not the approver's checks
+            # PAY-F04: the approver sees the same duplicate warning as the operator.
+            "panel": panel_for(order=obj.order, user=request.user, amount=obj.amount) if pending else None,
+        }
 
     def approve_view(self, request, object_id):
         """Approve: every order and shop rule is checked again; a failure leaves the request pending."""

@@ -21,7 +21,7 @@ from .. import exports
 from ..models import Payout, PayoutStatus
 from ..selectors import payout_list
 from ..services import payout_create
-from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated, shop_order
+from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated
 from .serializers import PayoutInputSerializer, PayoutOutputSerializer, new_payout_body, payouts_qs, with_output_relations
 
 
@@ -106,10 +106,8 @@ class PayoutsApi(TenantScopedMixin, APIView):
     )
     @idempotent
     def post(self, request):
-        data = PayoutInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = shop_order(request, data.validated_data["order_no"])
-        payout = payout_create(order=order, data=data.to_payout_input(), actor=request.user)
+        order, data = PayoutInputSerializer.parse(request)
+        payout = payout_create(order=order, data=data, actor=request.user)
         return Response(new_payout_body(payout), status=status.HTTP_201_CREATED)
 
 

@@ -12,7 +12,7 @@ from core.views import TenantScopedMixin
 from ..models import PayoutRequest, RequestStatus
 from ..selectors import payout_requests_visible
 from ..services import payout_request_approve, payout_request_create, payout_request_reject
-from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated, shop_order
+from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated
 from .serializers import PayoutOutputSerializer, RequestInputSerializer, RequestOutputSerializer, payout_body, requests_qs
 
 
@@ -42,10 +42,8 @@ class PayoutRequestsApi(TenantScopedMixin, APIView):
                    responses={201: RequestOutputSerializer, **errors(400, 404, 422)})
     @idempotent
     def post(self, request):
-        data = RequestInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = shop_order(request, data.validated_data["order_no"])
-        created = payout_request_create(order=order, data=data.to_payout_input(), actor=request.user)
+        order, data = RequestInputSerializer.parse(request)
+        created = payout_request_create(order=order, data=data, actor=request.user)
         return Response(RequestOutputSerializer(requests_qs().get(pk=created.pk)).data, status=status.HTTP_201_CREATED)
 
 

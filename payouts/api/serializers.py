@@ -6,10 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import DomainEventSerializer
+from orders.models import Order
 
 from ..models import PayMethod, Payout, PayoutCard, PayoutEvent, PayoutRequest, PayoutType, ScanChannel
 from ..services import PayoutInput, top_up_qr
-from .common import MONEY
+from .common import MONEY, shop_order
 
 
 class CardOutputSerializer(serializers.Serializer):
@@ -149,6 +150,13 @@ class PayoutInputSerializer(serializers.Serializer):
         if attrs["pay_method"] == PayMethod.SCAN and not attrs.get("scan_channel"):
             raise serializers.ValidationError({"scan_channel": ["wechat or alipay with scan"]})
         return attrs
+
+    @classmethod
+    def parse(cls, request) -> tuple[Order, PayoutInput]:
+        """The body, validated (400 `invalid`), as the caller's shop's order (404) and the service's input."""
+        data = cls(data=request.data)
+        data.is_valid(raise_exception=True)
+        return shop_order(request, data.validated_data["order_no"]), data.to_payout_input()
 
     def to_payout_input(self) -> PayoutInput:
         d = self.validated_data
