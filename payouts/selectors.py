@@ -17,7 +17,7 @@ from core.money import ZERO, money
 from orders.models import Order
 
 from .errors import PayoutError
-from .models import PayMethod, Payout
+from .models import PayMethod, Payout, PayoutRequest
 
 PAYABLE_STATUSES = {
     Order.Status.STOCKING,
@@ -314,3 +314,68 @@ def paid_out_today(*, shop_id: int) -> Decimal:
     return Payout.objects.filter(shop_id=shop_id, day=shanghai_date(), counted=True).aggregate(
         t=Coalesce(Sum("amount"), ZERO)
     )["t"]
+
+
+# ---------------------------------------------------------------------------------------------- channels
+# What the admin pages and the API show, read from the rules here; the services enforce them on every write.
+
+
+def payout_problems(*, order: Order, actor: User, amount: Decimal | None, pay_method: str) -> list[ApplicationError]:
+    """Every rule that refuses this payout, for the pay method chosen (payout_check): a scan payout holds
+    nothing, so neither the balance (PAY-L09) nor the operator's quota applies to it (PAY-Q01)."""
+    sums = payout_sums(order=order, quota_user=actor if actor.role == Role.SUB else None, day=shanghai_date())
+    return payout_check(order=order, profile=order.shop.profile, actor=actor, amount=amount, pay_method=pay_method,
+                        sums=sums, account=ShopAccount.objects.get(shop_id=order.shop_id),
+                        quota=operator_quota(actor=actor)).problems
+
+
+def payouts_hidden(*, user: User) -> bool:
+    """PAY-L08: a sub-account without an enabled quota, on a platform without scan-to-pay (Douyin), may not pay
+    at all, so the 小额打款 pages are hidden from it. Cached on the user object for the request."""
+    if getattr(user, "role", None) != Role.SUB or user.shop_id is None:
+        return False
+    hidden = getattr(user, "_payouts_hidden", None)
+    if hidden is None:
+        hidden = not user.shop.profile.scan_to_pay_enabled and not PayoutQuota.objects.filter(
+            user=user, enabled=True).exists()
+        user._payouts_hidden = hidden
+    return hidden
+
+
+def payouts_may_pay(*, user: User) -> bool:
+    """Pay, continue, resend a card, send a request: the shop's people (SPEC §1), minus PAY-L08."""
+    return bool(user.is_active and user.is_shop_member and not payouts_hidden(user=user))
+
+
+def payout_request_decision_refusal(*, actor: User, request: PayoutRequest) -> ApplicationError | None:
+    """PAY-A02: the main account decides, on Pinduoduo also customer-service admins, never the requester.
+    None where the actor may approve or reject; otherwise the refusal the services raise."""
+    from core.errors import CommonError
+
+    if not actor.is_shop_member or actor.shop_id != request.shop_id:
+        return ApplicationError(CommonError.NOT_FOUND)
+    if actor.role not in (Role.MAIN, Role.CS_ADMIN):
+        return ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)
+    if actor.role == Role.CS_ADMIN and not request.shop.profile.scan_to_pay_enabled:
+        return ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)  # customer-service admins: Pinduoduo only
+    if actor.pk == request.requester_id:
+        return ApplicationError(PayoutError.REQUEST_SELF_APPROVAL)
+    return None
+
+
+def payout_quota_get(*, viewer: User, user: User) -> dict:
+    """客服打款配额 as read (SPEC §1, PAY-L06..L08): the main account reads any of its shop's people, anyone else
+    only their own. `per_payout` / `daily` None = unlimited; `configured` False where none was ever set."""
+    from core.errors import CommonError
+
+    if viewer.role != Role.MAIN and viewer.pk != user.pk:
+        raise ApplicationError(CommonError.PERMISSION_DENIED)
+    quota = PayoutQuota.objects.filter(user=user).first()
+    return {
+        "username": user.username,
+        "per_payout": quota.per_payout if quota else None,
+        "daily": quota.daily if quota else None,
+        "enabled": quota.enabled if quota else False,
+        "configured": quota is not None,
+        "updated_at": quota.updated_at if quota else None,
+    }

@@ -5,9 +5,8 @@ from django.urls import reverse
 
 from core.tenancy import scope_queryset
 
-from ..admin import may_pay, payouts_hidden
 from ..models import Payout, PayoutRequest
-from ..selectors import payout_requests_visible
+from ..selectors import payout_requests_visible, payouts_hidden, payouts_may_pay
 
 register = template.Library()
 
@@ -18,7 +17,7 @@ def order_payouts(context, order):
     hidden from the user (PAY-L08) or the user is not one who sees payouts."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if order is None or user is None or not user.is_authenticated or payouts_hidden(user):
+    if order is None or user is None or not user.is_authenticated or payouts_hidden(user=user):
         return None
     from django.contrib import admin
 
@@ -30,7 +29,7 @@ def order_payouts(context, order):
         qs=scope_queryset(PayoutRequest.objects.filter(order=order), user).select_related("requester", "decided_by"),
         user=user,
     )
-    can_pay = may_pay(user) and user.shop_id == order.shop_id
+    can_pay = payouts_may_pay(user=user) and user.shop_id == order.shop_id
     return {
         "payouts": list(payouts.order_by("-created_at", "-id")),
         "requests": list(requests.order_by("-created_at", "-id")),

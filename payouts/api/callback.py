@@ -1,0 +1,76 @@
+"""gateway/callback/: the payment provider's signed notification (PAY-S07)."""
+
+import json
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ApplicationError, CommonError
+
+from ..errors import PayoutError
+from ..models import Payout
+from ..provider import ProviderResult, callback_verify
+from ..services import payout_apply_result
+from .common import errors, invalid
+
+CALLBACK_REF = r"^PO(?P<payout_id>\d{1,18})-(?P<attempt>\d{1,5})$"
+
+
+class GatewayCallbackApi(APIView):
+    """The payment provider's signed notification (PAY-S07). No token: the HMAC of "<timestamp>.<body>"
+    in X-Signature, with X-Timestamp within the tolerance, authenticates it. Duplicates and out-of-order
+    results are harmless: payout_apply_result records and ignores what the status table does not allow."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "GatewayCallbackInput"
+
+        ref = serializers.RegexField(CALLBACK_REF)
+        status = serializers.ChoiceField(choices=["succeeded", "failed", "processing"])
+        error_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "GatewayCallbackAnswer"
+
+        ref = serializers.CharField()
+        payout_status = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter("X-Timestamp", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                             description="Unix seconds"),
+            OpenApiParameter("X-Signature", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                             description='hex HMAC-SHA256 of "<timestamp>.<raw body>" with the shared secret'),
+        ],
+        responses={200: OutputSerializer, **errors(400, 401, 404)},
+        auth=[],
+    )
+    def post(self, request):
+        body = request.body  # the raw bytes the signature covers, read before any parsing
+        if not callback_verify(timestamp=request.headers.get("X-Timestamp"),
+                               signature=request.headers.get("X-Signature"), body=body):
+            raise ApplicationError(PayoutError.CALLBACK_SIGNATURE_INVALID)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise invalid(non_field_errors=["a JSON object"])
+        if not isinstance(payload, dict):
+            raise invalid(non_field_errors=["a JSON object"])
+        data = self.InputSerializer(data=payload)
+        data.is_valid(raise_exception=True)
+        ref = data.validated_data["ref"]
+        payout_id = int(ref[2:].split("-")[0])
+        if not Payout.objects.filter(pk=payout_id).exists():
+            raise ApplicationError(CommonError.NOT_FOUND)
+        result = ProviderResult(data.validated_data["status"], data.validated_data["error_code"])
+        payout = payout_apply_result(payout_id=payout_id, result=result, source="callback", ref=ref)
+        return Response({"ref": ref, "payout_status": payout.status})
