@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
@@ -263,12 +264,13 @@ def interception_request(*, ticket: Ticket, tracking_nos: list[str], mode: str, 
     return created
 
 
-def _enqueue_process(ids: list[int]) -> None:
-    from .tasks import process_interception_task
+PROCESS_TASK = "logistics.tasks.process_interception_task"  # by name: tasks import services, never the reverse
 
+
+def _enqueue_process(ids: list[int]) -> None:
     for pk in ids:
         try:
-            process_interception_task.delay(pk)
+            current_app.send_task(PROCESS_TASK, args=(pk,))
         except Exception:  # noqa: BLE001 - a broker outage only delays: the sweep asks the courier anyway
             logger.warning("interception %s: task not enqueued; the next sweep handles it", pk, exc_info=True)
 
