@@ -72,8 +72,10 @@ def money_field(**kwargs):
     return MoneyField(**kwargs)
 
 
-def money_form_field(**kwargs):
-    """The admin forms' amount field: the same strict parsing as the API (SEC-05)."""
+def money_form_field(*, places_checked_by_service: bool = False, **kwargs):
+    """The admin forms' amount field: the same strict parsing as the API (SEC-05). With
+    `places_checked_by_service`, a plain decimal with more places passes to the service, whose refusal names
+    the platform's own minimum (PAY-L10)."""
     from django import forms
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext_lazy as _
@@ -84,10 +86,13 @@ def money_form_field(**kwargs):
                 return None
             try:
                 return parse_money(value)
-            except ValueError:
+            except ValueError as exc:
+                if places_checked_by_service and str(exc) == "more than two decimal places":
+                    return Decimal(str(value).strip(" \t"))
                 raise ValidationError(_("Enter a plain amount with at most two decimal places, e.g. 12.50."),
                                       code="invalid") from None
 
     kwargs.setdefault("max_digits", 14)
-    kwargs.setdefault("decimal_places", 2)
+    if not places_checked_by_service:
+        kwargs.setdefault("decimal_places", 2)
     return MoneyFormField(**kwargs)

@@ -3,6 +3,7 @@
 calls a service; refusals show as error messages."""
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +22,7 @@ from aftersales.models import Ticket
 from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeInline
 from core.errors import ApplicationError
+from core.money import money_form_field
 from core.tenancy import scope_queryset
 from orders.couriers import COURIER_CHOICES
 from orders.models import Outlet
@@ -72,8 +74,7 @@ class ContractOpenForm(forms.Form):
     courier = forms.ChoiceField(label=_("courier"), choices=COURIER_CHOICES)
     outlets = forms.ModelMultipleChoiceField(label=_("outlets"), queryset=Outlet.objects.order_by("courier", "code"),
                                              widget=forms.CheckboxSelectMultiple)
-    agreed_price = forms.DecimalField(label=_("agreed price per parcel"), min_value=0, max_digits=14,
-                                      decimal_places=2)
+    agreed_price = money_form_field(label=_("agreed price per parcel"), min_value=Decimal("0"))
     terms_agreed = forms.BooleanField(label=_("I have agreed the terms and price with these outlets"))
 
     def __init__(self, *args, **kwargs):
@@ -169,7 +170,7 @@ class InterceptionClaimInline(BackOfficeInline):
 
 class ClaimFileForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=ClaimKind.choices)
-    amount = forms.DecimalField(label=_("amount asked"), min_value=0.01, max_digits=14, decimal_places=2)
+    amount = money_form_field(label=_("amount asked"), min_value=Decimal("0.01"))
     description = forms.CharField(label=_("description"), required=False, max_length=500,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -315,8 +316,7 @@ class InterceptionAdmin(BackOfficeAdmin):
 
 class ClaimDecideForm(forms.Form):
     outcome = forms.ChoiceField(label=_("decision"), choices=[("approve", _("approve")), ("reject", _("reject"))])
-    compensation = forms.DecimalField(label=_("compensation"), required=False, min_value=0.01, max_digits=14,
-                                      decimal_places=2)
+    compensation = money_form_field(label=_("compensation"), required=False, min_value=Decimal("0.01"))
     note = forms.CharField(label=_("decision note"), required=False, max_length=500,
                            widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -10,46 +10,33 @@ class LogisticsConfig(AppConfig):
         from core import hooks, labels
         from core.errors import ErrorCode
 
+        from . import models as m
         from . import sweeps  # noqa: F401  (registers the clocks)
         from .errors import LogisticsError
-        from .models import (
-            ClaimEventType,
-            ClaimKind,
-            ClaimStatus,
-            ContractEventType,
-            ContractStatus,
-            FailureReason,
-            InterceptionEventType,
-            InterceptionStatus,
-            OrderInterceptionEventType,
-            ReturnOutcome,
-            Settlement,
-            TicketInterceptionEventType,
-        )
         from .services import interception_auto_on_ticket_created
 
         # INT-06: a new refund-only ticket intercepts its parcels where the shop's rule is on.
         hooks.on("ticket_created")(interception_auto_on_ticket_created)
 
-        labels.register_events("interception", InterceptionEventType)
-        labels.register_events("contract", ContractEventType)
-        labels.register_events("claim", ClaimEventType)
-        labels.register_events("ticket", TicketInterceptionEventType)
-        labels.register_events("order", OrderInterceptionEventType)
+        labels.register_events("interception", m.InterceptionEventType)
+        labels.register_events("contract", m.ContractEventType)
+        labels.register_events("claim", m.ClaimEventType)
+        labels.register_events("ticket", m.TicketInterceptionEventType)
+        labels.register_events("order", m.OrderInterceptionEventType)
         labels.register_params(**{"from": _("from status")})
         labels.register_params(
             external_ref=_("courier reference"), fee_source=_("fee taken from"),
             agreed_price=_("agreed price per parcel"), compensation=_("compensation"), code=_("reason"),
         )
-        labels.register_values("settlement", Settlement)
-        labels.register_values("outcome", ReturnOutcome)
-        labels.register_values("failure_reason", FailureReason)
-        labels.register_values("kind", ClaimKind)
+        labels.register_values("settlement", m.Settlement)
+        labels.register_values("outcome", m.ReturnOutcome)
+        labels.register_values("failure_reason", m.FailureReason)
+        labels.register_values("kind", m.ClaimKind)
         labels.register_values("fee_source", {"balance": _("available balance"), "deposit": _("deposit"),
                                               "platform_advance": _("platform advance")})
-        labels.register_values("status", ContractStatus)
-        labels.register_values("from", {**dict(ContractStatus.choices), **dict(InterceptionStatus.choices),
-                                        **dict(ClaimStatus.choices)})
+        labels.register_subject_values("contract", "status", m.ContractStatus)
+        labels.register_values("from", {**dict(m.ContractStatus.choices), **dict(m.InterceptionStatus.choices),
+                                        **dict(m.ClaimStatus.choices)})
         # Why the auto-intercept rule skipped a parcel: the refusal's own message, in the page's language.
         labels.register_values("code", {error.code: _Refusal(error) for error in vars(LogisticsError).values()
                                         if isinstance(error, ErrorCode)})

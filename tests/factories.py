@@ -15,7 +15,6 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from accounts.services import profiles_ensure_defaults, shop_account_sync
@@ -77,7 +76,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def token(obj, create, extracted, **kwargs):
         if create and extracted:
-            Token.objects.update_or_create(user=obj, defaults={"key": extracted})
+            from accounts.services import api_token_install
+
+            api_token_install(user=obj, key=extracted)  # stored as a digest only (SEC-02)
 
 
 MainAccountFactory = UserFactory

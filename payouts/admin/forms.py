@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_form_field
 from orders.models import Order
 
 from ..models import PayMethod, PayoutType, ScanChannel
@@ -13,7 +14,8 @@ class PayoutForm(forms.Form):
     """PAY-F01..F03. The amount's rules (minimum, two decimals, caps) are the service's: it is taken as typed."""
 
     type = forms.ChoiceField(label=_("payout type"), choices=PayoutType.choices)
-    amount = forms.DecimalField(label=_("amount"), max_digits=14)
+    # SEC-05: plain decimals only; the minimum, the places and the caps are the service's (PAY-L10 names them).
+    amount = money_form_field(label=_("amount"), places_checked_by_service=True)
     product_id = forms.ChoiceField(label=_("related product"), required=False)
     reason = forms.CharField(label=_("reason"), max_length=255)
     buyer_message = forms.CharField(label=_("message to the buyer"), max_length=255,

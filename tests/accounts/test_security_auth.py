@@ -151,7 +151,7 @@ def test_sec02_migration_turns_clear_text_tokens_into_digests_and_drops_the_tabl
 
     from accounts.tokens import token_digest
 
-    migration = importlib.import_module("accounts.migrations.0003_api_tokens")
+    migration = importlib.import_module("accounts.migrations.0004_api_tokens")
     user = User.objects.create_user("legacy", password="x", role="platform")
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL,"

@@ -53,3 +53,18 @@ def test_sec04_oversized_body_answers_the_api_error_shape(demo, api, settings):
     assert response.status_code == 413, response.content
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("wire", ["1E2", "１.００", "NaN", "Infinity"])
+def test_sec05_admin_amount_fields_refuse_what_the_api_refuses(wire):
+    """SEC-05: the admin forms' amount fields parse like the API: exponents, full-width digits, NaN are invalid
+    (the payout form's field too, which leaves only the number of places to the service's PAY-L10)."""
+    from django.core.exceptions import ValidationError
+
+    from core.money import money_form_field
+
+    for field in (money_form_field(), money_form_field(places_checked_by_service=True)):
+        with pytest.raises(ValidationError):
+            field.clean(wire)
+    assert money_form_field(places_checked_by_service=True).clean("0.001") == Decimal("0.001")
+    assert money_form_field().clean("12.5") == Decimal("12.50")
