@@ -50,28 +50,6 @@ def parse_money(value: object) -> Decimal:
 MONEY_ERROR_ZH = "金额须为不超过两位小数的数字"
 
 
-def money_field(**kwargs):
-    """A DRF serializer field for amounts on the wire: strict parsing (SEC-05), a string on the way out."""
-    from rest_framework import serializers
-
-    class MoneyField(serializers.DecimalField):
-        default_error_messages = {"invalid": "A plain decimal number with at most two places, e.g. \"12.50\"."}
-
-        def __init__(self, **options):
-            options.setdefault("max_digits", 14)
-            options.setdefault("decimal_places", 2)
-            super().__init__(**options)
-
-        def to_internal_value(self, data):
-            try:
-                value = parse_money(data)
-            except ValueError:
-                self.fail("invalid")
-            return super().to_internal_value(value)
-
-    return MoneyField(**kwargs)
-
-
 def money_form_field(*, places_checked_by_service: bool = False, **kwargs):
     """The admin forms' amount field: the same strict parsing as the API (SEC-05). With
     `places_checked_by_service`, a plain decimal with more places passes to the service, whose refusal names

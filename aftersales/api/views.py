@@ -10,6 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import MoneyField
 from core.idempotency import idempotent
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.serializers import DomainEventSerializer
@@ -90,7 +91,7 @@ class TicketOutputSerializer(serializers.Serializer):
     buyer = serializers.CharField(source="buyer.username")
     type = serializers.CharField()
     reason = serializers.CharField()
-    amount = serializers.DecimalField(allow_null=True, **MONEY)
+    amount = MoneyField(allow_null=True, **MONEY)
     status = serializers.CharField()
     labels = serializers.ListField(child=serializers.CharField())
     deadline = serializers.SerializerMethodField()
@@ -211,7 +212,7 @@ class TicketListApi(TicketScopedMixin, ListAPIView):
         order_no = serializers.CharField()
         type = serializers.ChoiceField(choices=TicketType.choices)
         reason = serializers.CharField(max_length=255)
-        amount = serializers.DecimalField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY)
+        amount = MoneyField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY)
 
         def validate(self, data):
             if data["type"] in (TicketType.REFUND_ONLY, TicketType.RETURN_REFUND) and data.get("amount") is None:
@@ -328,7 +329,7 @@ class TicketModifyApi(TicketScopedMixin, APIView):
 
     class TicketModifyInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=255, required=False)
-        amount = serializers.DecimalField(required=False, min_value=Decimal("0.01"), **MONEY)
+        amount = MoneyField(required=False, min_value=Decimal("0.01"), **MONEY)
 
     @extend_schema(request=TicketModifyInputSerializer, responses=TicketOutputSerializer)
     def post(self, request, pk: int):

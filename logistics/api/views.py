@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from aftersales.models import Ticket
 from core.clock import shanghai_day_bounds
+from core.fields import MoneyField
 from core.idempotency import idempotent
 from core.permissions import IsShopMember
 from core.serializers import DomainEventSerializer
@@ -66,7 +67,7 @@ class ContractOutputSerializer(serializers.Serializer):
     courier = serializers.CharField()
     outlet = serializers.CharField(source="outlet.code")
     outlet_name = serializers.CharField(source="outlet.name")
-    agreed_price = serializers.DecimalField(**MONEY_FIELD)
+    agreed_price = MoneyField(**MONEY_FIELD)
     status = serializers.CharField()
     reject_reason = serializers.CharField()
     requested_by = serializers.CharField(source="requested_by.username")
@@ -84,9 +85,9 @@ class InterceptionOutputSerializer(serializers.Serializer):
     courier = serializers.CharField()
     outlet = serializers.CharField(source="outlet.code", allow_null=True, default=None)
     settlement = serializers.CharField()
-    platform_fee = serializers.DecimalField(**MONEY_FIELD)
-    fee_charged = serializers.DecimalField(**MONEY_FIELD)
-    agreed_price = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+    platform_fee = MoneyField(**MONEY_FIELD)
+    fee_charged = MoneyField(**MONEY_FIELD)
+    agreed_price = MoneyField(allow_null=True, **MONEY_FIELD)
     status = serializers.CharField()
     failure_reason = serializers.CharField()
     return_outcome = serializers.CharField()
@@ -104,10 +105,10 @@ class ClaimOutputSerializer(serializers.Serializer):
     interception = serializers.IntegerField(source="interception_id")
     tracking_no = serializers.CharField(source="interception.tracking_no")
     kind = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY_FIELD)
+    amount = MoneyField(**MONEY_FIELD)
     description = serializers.CharField()
     status = serializers.CharField()
-    compensation = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+    compensation = MoneyField(allow_null=True, **MONEY_FIELD)
     decision_note = serializers.CharField()
     filed_by = serializers.CharField(source="filed_by.username")
     created_at = serializers.DateTimeField()
@@ -143,7 +144,7 @@ class ContractListCreateApi(TenantScopedMixin, ListAPIView):
     class ContractListCreateInputSerializer(serializers.Serializer):
         courier = serializers.ChoiceField(choices=COURIER_CHOICES)
         outlets = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=200)
-        agreed_price = serializers.DecimalField(min_value=Decimal("0"), **MONEY_FIELD)
+        agreed_price = MoneyField(min_value=Decimal("0"), **MONEY_FIELD)
 
     def get_queryset(self):
         return self.scoped(_contracts())
@@ -224,18 +225,18 @@ class TicketInterceptApi(TenantScopedMixin, APIView):
             status = serializers.CharField()
             interceptable = serializers.BooleanField()
             offline_available = serializers.BooleanField()
-            agreed_price = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+            agreed_price = MoneyField(allow_null=True, **MONEY_FIELD)
 
         class InterceptPanelGoodsSerializer(serializers.Serializer):
             product_id = serializers.CharField()
             name = serializers.CharField()
-            price = serializers.DecimalField(**MONEY_FIELD)
+            price = MoneyField(**MONEY_FIELD)
             quantity = serializers.IntegerField()
 
         ticket = serializers.IntegerField()
         order_no = serializers.CharField()
         available = serializers.BooleanField()
-        online_fee = serializers.DecimalField(**MONEY_FIELD)
+        online_fee = MoneyField(**MONEY_FIELD)
         parcels = InterceptPanelParcelSerializer(many=True)
         goods = InterceptPanelGoodsSerializer(many=True)
         interceptions = InterceptionOutputSerializer(many=True)
@@ -390,7 +391,7 @@ class InterceptionClaimCreateApi(TenantScopedMixin, APIView):
 
     class InterceptionClaimCreateInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ClaimKind.choices)
-        amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY_FIELD)
+        amount = MoneyField(min_value=Decimal("0.01"), **MONEY_FIELD)
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InterceptionClaimCreateInputSerializer, responses={201: ClaimOutputSerializer})
@@ -421,7 +422,7 @@ class ClaimDecideApi(TenantScopedMixin, APIView):
 
     class ClaimDecideInputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
-        compensation = serializers.DecimalField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY_FIELD)
+        compensation = MoneyField(required=False, allow_null=True, min_value=Decimal("0.01"), **MONEY_FIELD)
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
         def validate(self, attrs):
@@ -502,7 +503,7 @@ class AutoInterceptPreviewApi(APIView):
             parcel_status = serializers.CharField()
             action = serializers.CharField()
             mode = serializers.CharField(allow_null=True)
-            platform_fee = serializers.DecimalField(**MONEY_FIELD)
+            platform_fee = MoneyField(**MONEY_FIELD)
             reason = serializers.CharField()
 
         since = serializers.DateTimeField()
@@ -510,7 +511,7 @@ class AutoInterceptPreviewApi(APIView):
         tickets = serializers.IntegerField()
         would_intercept_online = serializers.IntegerField()
         would_intercept_offline = serializers.IntegerField()
-        online_fees = serializers.DecimalField(**MONEY_FIELD)
+        online_fees = MoneyField(**MONEY_FIELD)
         rows = AutoInterceptPreviewRowSerializer(many=True)
 
     @extend_schema(responses=AutoInterceptPreviewSerializer)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import MoneyField
 from core.permissions import IsShopMember
 from orders.api.views import ShippingRefundSerializer
 
@@ -32,10 +33,10 @@ class PanelRemainingSerializer(serializers.Serializer):
     customer-service admin) and for unlimited quota values."""
 
     order_count = serializers.IntegerField()
-    order_amount = serializers.DecimalField(**MONEY)
-    shop_daily = serializers.DecimalField(**MONEY)
-    my_per_payout = serializers.DecimalField(**MONEY, allow_null=True)
-    my_daily = serializers.DecimalField(**MONEY, allow_null=True)
+    order_amount = MoneyField(**MONEY)
+    shop_daily = MoneyField(**MONEY)
+    my_per_payout = MoneyField(**MONEY, allow_null=True)
+    my_daily = MoneyField(**MONEY, allow_null=True)
 
 
 class WarningSerializer(serializers.Serializer):
@@ -51,21 +52,21 @@ class PayoutPanelApi(APIView):
     permission_classes = [IsShopMember]
 
     class QuerySerializer(serializers.Serializer):
-        amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+        amount = MoneyField(**MONEY, required=False, allow_null=True)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "PayoutPanel"
 
         order_no = serializers.CharField(source="order.order_no")
-        amount = serializers.DecimalField(**MONEY, allow_null=True)
+        amount = MoneyField(**MONEY, allow_null=True)
         eligible = serializers.BooleanField()
         ineligible = serializers.ListField(child=serializers.CharField())
         problems = PanelProblemSerializer(many=True)
         previous_payouts = PreviousPayoutSerializer(many=True)
         platform_shipping_refunds = ShippingRefundSerializer(many=True)
         remaining = PanelRemainingSerializer()
-        available_balance = serializers.DecimalField(**MONEY)
+        available_balance = MoneyField(**MONEY)
         balance_usable = serializers.BooleanField()
         balance_blocked_reasons = serializers.ListField(child=serializers.CharField())
         scan_to_pay = serializers.BooleanField()

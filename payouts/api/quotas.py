@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.services import quota_set
+from core.fields import MoneyField
 from core.permissions import IsShopMember
 
 from ..selectors import payout_quota_get
@@ -24,8 +25,8 @@ class QuotaApi(APIView):
         class Meta:
             ref_name = "QuotaInput"
 
-        per_payout = serializers.DecimalField(**MONEY, allow_null=True)
-        daily = serializers.DecimalField(**MONEY, allow_null=True)
+        per_payout = MoneyField(**MONEY, allow_null=True)
+        daily = MoneyField(**MONEY, allow_null=True)
         enabled = serializers.BooleanField()
 
     class OutputSerializer(serializers.Serializer):
@@ -33,8 +34,8 @@ class QuotaApi(APIView):
             ref_name = "Quota"
 
         username = serializers.CharField()
-        per_payout = serializers.DecimalField(**MONEY, allow_null=True)
-        daily = serializers.DecimalField(**MONEY, allow_null=True)
+        per_payout = MoneyField(**MONEY, allow_null=True)
+        daily = MoneyField(**MONEY, allow_null=True)
         enabled = serializers.BooleanField()
         configured = serializers.BooleanField()
         updated_at = serializers.DateTimeField(allow_null=True)

@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fields import MoneyField
 from core.serializers import DomainEventSerializer
 from orders.models import Order
 
@@ -29,7 +30,7 @@ class CardOutputSerializer(serializers.Serializer):
 
 class QrSerializer(serializers.Serializer):
     channel = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyField(**MONEY)
     expires_at = serializers.DateTimeField()
     content = serializers.CharField()
 
@@ -38,7 +39,7 @@ class PayoutOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     order_no = serializers.CharField(source="order.order_no")
     type = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyField(**MONEY)
     status = serializers.CharField()
     failure_reason = serializers.CharField()
     reason = serializers.CharField()
@@ -94,7 +95,7 @@ class PreviousPayoutSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     type = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyField(**MONEY)
     status = serializers.CharField()
     failure_reason = serializers.CharField()
     applicant = serializers.CharField(source="applicant.username")
@@ -109,7 +110,7 @@ class RequestOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     order_no = serializers.CharField(source="order.order_no")
     type = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyField(**MONEY)
     reason = serializers.CharField()
     buyer_message = serializers.CharField()
     product_id = serializers.CharField()
@@ -139,7 +140,7 @@ class PayoutInputSerializer(serializers.Serializer):
 
     order_no = serializers.CharField(max_length=64)
     type = serializers.ChoiceField(choices=PayoutType.choices)
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyField(**MONEY)
     reason = serializers.CharField(max_length=255)
     buyer_message = serializers.CharField(max_length=255)
     product_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

@@ -68,3 +68,27 @@ def test_sec05_admin_amount_fields_refuse_what_the_api_refuses(wire):
             field.clean(wire)
     assert money_form_field(places_checked_by_service=True).clean("0.001") == Decimal("0.001")
     assert money_form_field().clean("12.5") == Decimal("12.50")
+
+
+@pytest.mark.parametrize("amount", ["1E2", "1e1", "１.００", "NaN", "Infinity", "2.505"])
+def test_sec05_api_amounts_refuse_exponents_and_full_width_and_create_nothing(demo, api, amount):
+    """SEC-05: `"1E2"` once created a 100.00 payout; now it, full-width digits, NaN and infinities are 400
+    `invalid` on the amount field, and nothing is created."""
+    from payouts.models import Payout
+    from tests.payouts.api_support import PDD_BODY
+
+    response = api("tok-pdd_admin").post("/api/v1/payouts/", {**PDD_BODY, "amount": amount}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid" and "amount" in response.json()["fields"]
+    assert not Payout.objects.exists()
+
+
+def test_sec05_api_amounts_accept_a_json_number_with_a_fraction(demo, api):
+    """SEC-05: 5.5 as a JSON number is read as a Decimal (core.parsers), never through a float."""
+    from tests.payouts.api_support import PDD_BODY
+
+    body = '{"order_no": "%s", "type": "%s", "amount": 5.5, "reason": "r", "buyer_message": "m"}' % (
+        PDD_BODY["order_no"], PDD_BODY["type"])
+    response = api("tok-pdd_admin").post("/api/v1/payouts/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == "5.50"
