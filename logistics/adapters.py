@@ -14,6 +14,7 @@ from typing import Protocol
 from django.utils.module_loading import import_string
 
 from core.clock import now
+from core.signing import hmac_signature, hmac_verify
 from orders.couriers import COURIERS
 
 # The sandbox reports the return leg as `returned` this long after the interception succeeded, unless an
@@ -99,22 +100,10 @@ def courier_callback_secret() -> str | None:
 
 
 def courier_callback_signature(*, timestamp: str, body: bytes, secret: str) -> str:
-    import hashlib
-    import hmac
-
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac_signature(secret=secret, timestamp=timestamp, body=body)
 
 
 def courier_callback_verify(*, timestamp: str | None, signature: str | None, body: bytes) -> bool:
-    import hmac
-
-    secret = courier_callback_secret()
-    if not secret or not timestamp or not signature:
-        return False
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now().timestamp() - sent) > CALLBACK_TOLERANCE_SECONDS:
-        return False
-    return hmac.compare_digest(courier_callback_signature(timestamp=timestamp, body=body, secret=secret), signature)
+    """SEC-04: the timestamp is parsed strictly (core.signing)."""
+    return hmac_verify(secret=courier_callback_secret(), timestamp=timestamp, signature=signature, body=body,
+                       tolerance_seconds=CALLBACK_TOLERANCE_SECONDS)

@@ -301,3 +301,12 @@ def test_int_02_records_show_the_fee_charged_only_for_successes(make_ticket, api
     assert rows["JT5280000002053"]["failure_reason"] == "parcel_already_signed"
     charged = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTERCEPTION_FEE)
     assert sum(-e.balance_delta for e in charged) == Decimal("3.00")
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-5", "1e9", "１２３", ""])
+def test_sec04_malformed_courier_timestamps_are_403_not_500(make_ticket, api, settings, timestamp):
+    """SEC-04: a 400-digit (or otherwise malformed) X-Courier-Timestamp is refused, never an OverflowError 500."""
+    settings.COURIER_CALLBACK_SECRET = "test-courier-secret"
+    response = api().post("/api/v1/courier/callback/", {"interception": 1, "event": "intercepted"}, format="json",
+                          HTTP_X_COURIER_TIMESTAMP=timestamp, HTTP_X_COURIER_SIGNATURE="0" * 64)
+    assert response.status_code == 403
