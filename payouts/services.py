@@ -45,7 +45,13 @@ from .models import (
     RequestStatus,
 )
 from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider
-from .selectors import eligibility_problems, payout_check, payout_sums
+from .selectors import (
+    eligibility_problems,
+    payout_check,
+    payout_request_decision_refusal,
+    payout_sums,
+    payouts_hidden,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +141,7 @@ def _may_act_on_payouts(actor: User, order: Order) -> None:
     """Continue and resend a card (SPEC §1): the main account, customer-service admins, and sub-accounts with
     an enabled quota — on Pinduoduo any sub-account, who pays by scan or request anyway (PAY-L08)."""
     _may_pay(actor, order)
-    if (actor.role == Role.SUB and not order.shop.profile.scan_to_pay_enabled
-            and not PayoutQuota.objects.filter(user=actor, enabled=True).exists()):
+    if payouts_hidden(user=actor):  # PAY-L08, the selector the pages read
         raise ApplicationError(PayoutError.NO_PAYOUT_PERMISSION)
 
 
@@ -464,14 +469,9 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
 
 
 def _may_decide(actor: User, request: PayoutRequest) -> None:
-    if not actor.is_shop_member or actor.shop_id != request.shop_id:
-        raise ApplicationError(CommonError.NOT_FOUND)
-    if actor.role not in (Role.MAIN, Role.CS_ADMIN):
-        raise ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)
-    if actor.role == Role.CS_ADMIN and not request.shop.profile.scan_to_pay_enabled:
-        raise ApplicationError(PayoutError.REQUEST_APPROVER_ONLY)  # customer-service admins: Pinduoduo only
-    if actor.pk == request.requester_id:
-        raise ApplicationError(PayoutError.REQUEST_SELF_APPROVAL)
+    """PAY-A02: the rule is the selector's, which the pages and the API read too."""
+    if (refusal := payout_request_decision_refusal(actor=actor, request=request)) is not None:
+        raise refusal
 
 
 def _lock_request(request: PayoutRequest) -> PayoutRequest:
