@@ -168,11 +168,14 @@ class InterceptionClaimInline(BackOfficeInline):
     readonly_fields = fields
 
 
+def _note_field(label) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class ClaimFileForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=ClaimKind.choices)
     amount = money_form_field(label=_("amount asked"), min_value=Decimal("0.01"))
-    description = forms.CharField(label=_("description"), required=False, max_length=500,
-                                  widget=forms.Textarea(attrs={"rows": 3}))
+    description = _note_field(_("description"))
 
 
 @admin.register(Interception)
@@ -317,8 +320,7 @@ class InterceptionAdmin(BackOfficeAdmin):
 class ClaimDecideForm(forms.Form):
     outcome = forms.ChoiceField(label=_("decision"), choices=[("approve", _("approve")), ("reject", _("reject"))])
     compensation = money_form_field(label=_("compensation"), required=False, min_value=Decimal("0.01"))
-    note = forms.CharField(label=_("decision note"), required=False, max_length=500,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = _note_field(_("decision note"))
 
 
 @admin.register(Claim)
