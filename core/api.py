@@ -23,6 +23,13 @@ _DRF_CODES = {
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    if request is not None and getattr(request, "accepted_renderer", None) is not None \
+            and request.accepted_renderer.media_type != "application/json":
+        # An error is always the JSON error shape, even where `?format=csv` chose the CSV renderer.
+        from rest_framework.renderers import JSONRenderer
+
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.error.status)
     if isinstance(exc, RequestDataTooBig):  # SEC-04: the API's shape, not Django's HTML 400

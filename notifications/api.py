@@ -10,6 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from core.permissions import IsShopMemberOrBuyer
+from core.schema import page_parameter
 from core.views import TenantScopedMixin
 
 from .models import Channel, Notification
@@ -40,7 +41,8 @@ class PayoutNotificationListApi(TenantScopedMixin, APIView):
         order_no = serializers.CharField(source="order.order_no")
         created_at = serializers.DateTimeField()
 
-    @extend_schema(operation_id="payout_notifications_list", responses={200: OutputSerializer(many=True)})
+    @extend_schema(operation_id="payout_notifications_list", parameters=[page_parameter()],
+                   responses={200: OutputSerializer(many=True)})
     def get(self, request):
         qs = self.scoped(Notification.objects.filter(about_type=about_type_get("payouts", "payout"))
                          .select_related("order"))

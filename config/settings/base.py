@@ -159,6 +159,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error answers, page objects and CSV answers described once for every operation (core.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
+    "ENUM_NAME_OVERRIDES": {
+        "PayoutTypeEnum": "payouts.models.PayoutType",
+        "TicketTypeEnum": "aftersales.models.TicketType",
+    },
 }
 
 # Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no CDN:

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.permissions import IsShopMember
+from core.schema import page_parameter
 from core.views import TenantScopedMixin
 
 from ..models import PayoutRequest, RequestStatus
@@ -25,7 +26,7 @@ class PayoutRequestsApi(TenantScopedMixin, APIView):
         status = serializers.ChoiceField(choices=RequestStatus.choices, required=False, allow_blank=True)
         order_no = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
-    @extend_schema(operation_id="payout_requests_list", parameters=[FilterSerializer],
+    @extend_schema(operation_id="payout_requests_list", parameters=[FilterSerializer, page_parameter()],
                    responses={200: RequestOutputSerializer(many=True), **errors(400)})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
