@@ -285,3 +285,6 @@ class SandboxTransfer(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+from .rails.models import RailBill, ShopRail  # noqa: E402, F401  the payment-rail configuration (payouts.rails)

@@ -28,12 +28,20 @@ class Transfer:
     buyer: str
     wallet: str  # the sandbox's per-buyer behaviour; a real rail ignores it
     account: str = ""  # an account the buyer submitted on a card (PAY-C02)
+    account_kind: str = ""  # its kind on the card: "alipay" or "bank_card"
+    account_name: str = ""  # the holder's name on the card
 
 
 @dataclass(frozen=True)
 class ProviderResult:
     status: str  # "processing", "succeeded", "failed"
     error_code: str = ""
+
+
+def _rail_error_classes() -> dict[str, str]:
+    from .rails.taxonomy import RAIL_ERROR_CLASSES
+
+    return RAIL_ERROR_CLASSES
 
 
 class ErrorClass(enum.Enum):
@@ -98,6 +106,14 @@ class SandboxProvider:
 
 def get_provider() -> PaymentProvider:
     return import_string(settings.PAYOUT_PROVIDER)()
+
+
+def provider_for(shop_id: int | None) -> PaymentProvider:
+    """The rail a shop's payouts use: the one platform staff configured for it (payouts.rails), else the
+    default (settings.PAYOUT_PROVIDER, the sandbox)."""
+    from .rails import configured_provider
+
+    return configured_provider(shop_id) or get_provider()
 
 
 def callback_signature(*, timestamp: str, body: bytes) -> str:

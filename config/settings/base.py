@@ -109,7 +109,7 @@ LOGIN_URL = "admin:login"
 # Chinese by default; English through the admin's language switch (/i18n/setlang/).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "payouts" / "rails" / "locale"]
 USE_I18N = True
 # Business days and "per day" limits use the Asia/Shanghai calendar day (SPEC intro).
 TIME_ZONE = "Asia/Shanghai"
@@ -258,6 +258,8 @@ LOGGING = {
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
+# Fernet keys sealing the shops' rail credentials (payouts.rails, docs/payment-rails.md): newest first.
+PAYMENT_RAIL_KEYS = env.list("PAYMENT_RAIL_KEYS", default=[])
 # Parcel interception: the couriers' signed result callbacks (logistics.adapters).
 COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 
