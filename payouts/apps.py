@@ -10,7 +10,7 @@ class PayoutsConfig(AppConfig):
         from orders.events import VALUE_LABELS
 
         from . import hooks, sweeps  # noqa: F401  registers the payout clocks and shop_balance_figures
-        from .rails import admin as _rails_admin, checks as _rails_checks  # noqa: F401  payment rails (issue 15)
         from .models import FailureReason, PayMethod, PayoutType
+        from .rails import admin, checks  # noqa: F401  payment rails: their admin pages and startup check
 
         VALUE_LABELS.update({**dict(FailureReason.choices), **dict(PayMethod.choices), **dict(PayoutType.choices)})

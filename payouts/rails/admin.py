@@ -31,8 +31,8 @@ def _secret_field(name: str) -> forms.Field:
     return forms.CharField(label=SECRET_LABELS[name], required=False, widget=widget, help_text=KEEP, strip=True)
 
 
-def _pem(text: str) -> str:
-    return text if "-----BEGIN" in text else ""
+def _pem(text: str, kind: str) -> bytes:
+    return (text if "-----BEGIN" in text else f"-----BEGIN {kind}-----\n{text}\n-----END {kind}-----").encode()
 
 
 class ShopRailForm(forms.ModelForm):
@@ -54,17 +54,14 @@ class ShopRailForm(forms.ModelForm):
             value = data.get(name)
             if value:
                 try:
-                    serialization.load_pem_private_key((_pem(value) or
-                                                        f"-----BEGIN PRIVATE KEY-----\n{value}\n-----END PRIVATE KEY-----").encode(),
-                                                       password=None)
+                    serialization.load_pem_private_key(_pem(value, "PRIVATE KEY"), password=None)
                 except (ValueError, TypeError):
                     self.add_error(name, _("Not an RSA private key in PEM form."))
         for name in ("wechat_platform_public_key", "alipay_public_key"):
             value = data.get(name)
             if value:
                 try:
-                    serialization.load_pem_public_key((_pem(value) or
-                                                       f"-----BEGIN PUBLIC KEY-----\n{value}\n-----END PUBLIC KEY-----").encode())
+                    serialization.load_pem_public_key(_pem(value, "PUBLIC KEY"))
                 except (ValueError, TypeError):
                     self.add_error(name, _("Not a public key in PEM form."))
         if data.get("wechat_apiv3_key") and len(data["wechat_apiv3_key"].encode()) != 32:

@@ -150,9 +150,8 @@ class AlipayTransferRail:
         if response.status_code >= 500:
             raise RailUnavailable(f"Alipay HTTP {response.status_code}")
         text = response.content.decode("utf-8")
-        begin, sign_at = PATTERN_RESPONSE_BEGIN.search(text), None
-        for sign_at in PATTERN_RESPONSE_SIGN_BEGIN.finditer(text):
-            pass
+        begin = PATTERN_RESPONSE_BEGIN.search(text)
+        sign_at = ([None] + list(PATTERN_RESPONSE_SIGN_BEGIN.finditer(text)))[-1]  # the last one, as the SDK
         if not begin or not sign_at:
             raise RailUnavailable(f"Alipay answer has no signed response: {text[:200]}")
         content = text[begin.end() - 1:sign_at.start() + 1]
