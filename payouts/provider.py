@@ -62,6 +62,8 @@ ERROR_CLASSES = {
     "RISK_REJECTED": ErrorClass.TERMINAL,
     "QUOTA_EXCEEDED": ErrorClass.TERMINAL,
 }
+# The real rails' codes (payouts.rails.taxonomy: WECHAT_<fail_reason>, ALIPAY_<sub_code>).
+ERROR_CLASSES.update({code: ErrorClass(kind) for code, kind in _rail_error_classes().items()})
 
 
 def classify(error_code: str) -> ErrorClass:

@@ -7,6 +7,7 @@ which is how credentials are rotated); the page shows only whether each is set, 
 from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,12 @@ def _pem(text: str, kind: str) -> bytes:
     return (text if "-----BEGIN" in text else f"-----BEGIN {kind}-----\n{text}\n-----END {kind}-----").encode()
 
 
+def _formfield(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class ShopRailForm(forms.ModelForm):
     wechat_private_key = _secret_field("wechat_private_key")
     wechat_platform_public_key = _secret_field("wechat_platform_public_key")
@@ -44,6 +51,7 @@ class ShopRailForm(forms.ModelForm):
 
     class Meta:
         model = ShopRail
+        formfield_callback = staticmethod(_formfield)
         fields = ["shop", "enabled", "rail", "card_rail", "notify_base_url", "wechat_base_url", "wechat_mch_id",
                   "wechat_appid", "wechat_cert_serial", "wechat_public_key_id", "wechat_transfer_scene_id",
                   "alipay_base_url", "alipay_app_id"]
