@@ -11,6 +11,5 @@ class PayoutsConfig(AppConfig):
 
         from . import hooks, sweeps  # noqa: F401  registers the payout clocks and shop_balance_figures
         from .models import FailureReason, PayMethod, PayoutType
-        from .rails import admin, checks  # noqa: F401  payment rails: their admin pages and startup check
 
         VALUE_LABELS.update({**dict(FailureReason.choices), **dict(PayMethod.choices), **dict(PayoutType.choices)})

@@ -285,6 +285,3 @@ class SandboxTransfer(models.Model):
 
     def __str__(self) -> str:
         return self.ref
-
-
-from .rails.models import RailBill, ShopRail  # noqa: E402, F401  the payment-rail configuration (payouts.rails)

@@ -38,12 +38,6 @@ class ProviderResult:
     error_code: str = ""
 
 
-def _rail_error_classes() -> dict[str, str]:
-    from .rails.taxonomy import RAIL_ERROR_CLASSES
-
-    return RAIL_ERROR_CLASSES
-
-
 class ErrorClass(enum.Enum):
     BUYER_FIXABLE = "buyer_fixable"
     TRANSIENT = "transient"
@@ -62,8 +56,7 @@ ERROR_CLASSES = {
     "RISK_REJECTED": ErrorClass.TERMINAL,
     "QUOTA_EXCEEDED": ErrorClass.TERMINAL,
 }
-# The real rails' codes (payouts.rails.taxonomy: WECHAT_<fail_reason>, ALIPAY_<sub_code>).
-ERROR_CLASSES.update({code: ErrorClass(kind) for code, kind in _rail_error_classes().items()})
+# A real rail adds its own codes here when it loads (payouts.rails: WECHAT_<fail_reason>, ALIPAY_<sub_code>).
 
 
 def classify(error_code: str) -> ErrorClass:
@@ -110,12 +103,18 @@ def get_provider() -> PaymentProvider:
     return import_string(settings.PAYOUT_PROVIDER)()
 
 
+# Resolvers of a shop's own rail (payouts.rails registers one): shop id → provider, or None for the default.
+SHOP_PROVIDERS: list = []
+
+
 def provider_for(shop_id: int | None) -> PaymentProvider:
     """The rail a shop's payouts use: the one platform staff configured for it (payouts.rails), else the
     default (settings.PAYOUT_PROVIDER, the sandbox)."""
-    from .rails import configured_provider
-
-    return configured_provider(shop_id) or get_provider()
+    for resolve in SHOP_PROVIDERS:
+        provider = resolve(shop_id)
+        if provider is not None:
+            return provider
+    return get_provider()
 
 
 def callback_signature(*, timestamp: str, body: bytes) -> str:

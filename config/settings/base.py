@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "payouts",
+    "payouts.rails",  # real payment rails (WeChat Pay, Alipay) behind payouts.provider, per shop
     "aftersales",
     "logistics",
 ]
@@ -109,7 +110,7 @@ LOGIN_URL = "admin:login"
 # Chinese by default; English through the admin's language switch (/i18n/setlang/).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "payouts" / "rails" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Business days and "per day" limits use the Asia/Shanghai calendar day (SPEC intro).
 TIME_ZONE = "Asia/Shanghai"

@@ -97,6 +97,7 @@ class ShopRailForm(forms.ModelForm):
 @admin.register(ShopRail)
 class ShopRailAdmin(BackOfficeAdmin):
     form = ShopRailForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     view_roles = add_roles = change_roles = PLATFORM_STAFF
     list_display = ["shop", "rail", "card_rail", "enabled", "updated_at"]
     list_filter = ["rail", "enabled"]
