@@ -26,6 +26,8 @@ class Transfer:
     amount: Decimal
     buyer: str
     account: str = ""  # an account the buyer submitted on a card (PAY-C02)
+    account_kind: str = ""  # its kind on the card: "alipay" or "bank_card"
+    account_name: str = ""  # the holder's name on the card
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ ERROR_CLASSES = {
     "RISK_REJECTED": ErrorClass.TERMINAL,
     "QUOTA_EXCEEDED": ErrorClass.TERMINAL,
 }
+# A real rail adds its own codes here when it loads (payouts.rails: WECHAT_<fail_reason>, ALIPAY_<sub_code>).
 
 
 def classify(error_code: str) -> ErrorClass:
@@ -109,6 +112,20 @@ class SandboxProvider:
 
 def get_provider() -> PaymentProvider:
     return import_string(settings.PAYOUT_PROVIDER)()
+
+
+# Resolvers of a shop's own rail (payouts.rails registers one): shop id → provider, or None for the default.
+SHOP_PROVIDERS: list = []
+
+
+def provider_for(shop_id: int | None) -> PaymentProvider:
+    """The rail a shop's payouts use: the one platform staff configured for it (payouts.rails), else the
+    default (settings.PAYOUT_PROVIDER, the sandbox)."""
+    for resolve in SHOP_PROVIDERS:
+        provider = resolve(shop_id)
+        if provider is not None:
+            return provider
+    return get_provider()
 
 
 def callback_signature(*, timestamp: str, body: bytes) -> str:

@@ -44,7 +44,7 @@ from .models import (
     PayoutType,
     RequestStatus,
 )
-from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider
+from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider, provider_for
 from .selectors import (
     eligibility_problems,
     payout_check,
@@ -209,6 +209,8 @@ def _transfer_for(payout: Payout) -> Transfer:
         ref=f"PO{payout.pk}-{payout.attempt}", payout_id=payout.pk, amount=payout.amount,
         buyer=payout.order.buyer.username,
         account=card.account_for_retry if card and card.account_for_retry else "",
+        account_kind=card.channel if card and card.account_for_retry else "",
+        account_name=card.holder_name if card and card.account_for_retry else "",
     )
 
 
@@ -217,7 +219,7 @@ def _send_to_provider(payout_id: int) -> None:
     the settle sweep (the rail de-duplicates by ref)."""
     payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
     try:
-        get_provider().submit(_transfer_for(payout))
+        provider_for(payout.shop_id).submit(_transfer_for(payout))
     except Exception:  # the sweep resubmits; a payout is never lost to a rail hiccup
         logger.exception("payout %s: submission failed, the settle sweep will retry", payout_id)
         return
@@ -360,12 +362,16 @@ def payout_settle(*, payout_id: int) -> Payout | None:
     payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
     if payout.status != PayoutStatus.PROCESSING:
         return payout
-    provider = get_provider()
+    provider = provider_for(payout.shop_id)
     ref = f"PO{payout.pk}-{payout.attempt}"
     result = provider.query(ref)
     if result.status == "failed" and result.error_code == "NOT_FOUND":
         # The submission was lost (a crash between commit and submit): submit again, same business key.
-        provider.submit(_transfer_for(payout))
+        try:
+            provider.submit(_transfer_for(payout))
+        except Exception:  # the rail did not take it: stays processing, the next sweep sends the same key again
+            logger.warning("payout %s: resubmission failed, the settle sweep will retry", payout_id)
+            return payout
         result = provider.query(ref)
     if result.status == "processing":
         return payout

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "payouts",
+    "payouts.rails",  # real payment rails (WeChat Pay, Alipay) behind payouts.provider, per shop
     "aftersales",
     "logistics",
 ]
@@ -264,6 +265,8 @@ LOGGING = {
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
+# Fernet keys sealing the shops' rail credentials (payouts.rails, docs/payment-rails.md): newest first.
+PAYMENT_RAIL_KEYS = env.list("PAYMENT_RAIL_KEYS", default=[])
 # Parcel interception: the couriers' signed result callbacks (logistics.adapters).
 COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 

@@ -87,8 +87,9 @@ def test_sec05_api_amounts_accept_a_json_number_with_a_fraction(demo, api):
     """SEC-05: 5.5 as a JSON number is read as a Decimal (core.parsers), never through a float."""
     from tests.payouts.api_support import PDD_BODY
 
-    body = '{"order_no": "%s", "type": "%s", "amount": 5.5, "reason": "r", "buyer_message": "m"}' % (
-        PDD_BODY["order_no"], PDD_BODY["type"])
+    body = f'{{"order_no": "{PDD_BODY["order_no"]}", "type": "{PDD_BODY["type"]}", "amount": 5.5, "reason": "r", ' \
+           '"buyer_message": "m"}'
+
     response = api("tok-pdd_admin").post("/api/v1/payouts/", body, content_type="application/json")
     assert response.status_code == 201, response.content
     assert response.json()["amount"] == "5.50"

@@ -1,0 +1,135 @@
+"""付款通道 (payment rails) in the admin: platform staff choose a shop's rail and set its credentials.
+
+A secret is write-only: the form never shows it back (empty = keep the stored one; a new value replaces it,
+which is how credentials are rotated); the page shows only whether each is set, its fingerprint and when.
+"""
+
+from cryptography.hazmat.primitives import serialization
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import PLATFORM_STAFF, BackOfficeAdmin
+from core.clock import now
+
+from .models import SECRET_FIELDS, RailBill, ShopRail
+
+SECRET_LABELS = {
+    "wechat_private_key": _("merchant API private key (apiclient_key.pem)"),
+    "wechat_platform_public_key": _("WeChat Pay public key (pub_key.pem)"),
+    "wechat_apiv3_key": _("APIv3 key"),
+    "alipay_app_private_key": _("Alipay app private key"),
+    "alipay_public_key": _("Alipay public key"),
+}
+KEEP = _("Never shown again once saved. Leave empty to keep the stored value; enter a new one to replace it.")
+
+
+def _secret_field(name: str) -> forms.Field:
+    widget = (forms.PasswordInput(render_value=False) if name == "wechat_apiv3_key"
+              else forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}))
+    return forms.CharField(label=SECRET_LABELS[name], required=False, widget=widget, help_text=KEEP, strip=True)
+
+
+def _pem(text: str, kind: str) -> bytes:
+    return (text if "-----BEGIN" in text else f"-----BEGIN {kind}-----\n{text}\n-----END {kind}-----").encode()
+
+
+def _formfield(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class ShopRailForm(forms.ModelForm):
+    wechat_private_key = _secret_field("wechat_private_key")
+    wechat_platform_public_key = _secret_field("wechat_platform_public_key")
+    wechat_apiv3_key = _secret_field("wechat_apiv3_key")
+    alipay_app_private_key = _secret_field("alipay_app_private_key")
+    alipay_public_key = _secret_field("alipay_public_key")
+
+    class Meta:
+        model = ShopRail
+        formfield_callback = staticmethod(_formfield)
+        fields = ["shop", "enabled", "rail", "card_rail", "notify_base_url", "wechat_base_url", "wechat_mch_id",
+                  "wechat_appid", "wechat_cert_serial", "wechat_public_key_id", "wechat_transfer_scene_id",
+                  "alipay_base_url", "alipay_app_id"]
+
+    def clean(self):
+        data = super().clean()
+        for name in ("wechat_private_key", "alipay_app_private_key"):
+            value = data.get(name)
+            if value:
+                try:
+                    serialization.load_pem_private_key(_pem(value, "PRIVATE KEY"), password=None)
+                except (ValueError, TypeError):
+                    self.add_error(name, _("Not an RSA private key in PEM form."))
+        for name in ("wechat_platform_public_key", "alipay_public_key"):
+            value = data.get(name)
+            if value:
+                try:
+                    serialization.load_pem_public_key(_pem(value, "PUBLIC KEY"))
+                except (ValueError, TypeError):
+                    self.add_error(name, _("Not a public key in PEM form."))
+        if data.get("wechat_apiv3_key") and len(data["wechat_apiv3_key"].encode()) != 32:
+            self.add_error("wechat_apiv3_key", _("The APIv3 key is 32 characters."))
+        if self.errors:
+            return data
+        instance = self.instance
+        for name in ("rail", "card_rail", "enabled", *self.Meta.fields[4:]):
+            if name in data:
+                setattr(instance, name, data[name])
+        info = dict(instance.secrets_info or {})
+        for name in SECRET_FIELDS:
+            if data.get(name):
+                info.setdefault(name, {"fingerprint": "new", "at": ""})
+        probe = ShopRail(**{f.attname: getattr(instance, f.attname) for f in ShopRail._meta.concrete_fields})
+        probe.secrets_info = info
+        missing = probe.missing() if probe.enabled else []
+        if missing:
+            raise forms.ValidationError(_("This rail still needs: %(names)s.") % {
+                "names": ", ".join(str(SECRET_LABELS.get(n) or ShopRail._meta.get_field(n).verbose_name)
+                                   for n in missing)})
+        return data
+
+
+@admin.register(ShopRail)
+class ShopRailAdmin(BackOfficeAdmin):
+    form = ShopRailForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    view_roles = add_roles = change_roles = PLATFORM_STAFF
+    list_display = ["shop", "rail", "card_rail", "enabled", "updated_at"]
+    list_filter = ["rail", "enabled"]
+    readonly_fields = ["credentials_status", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["shop", "enabled", "rail", "card_rail", "notify_base_url"]}),
+        (_("WeChat Pay merchant transfer"), {"fields": ["wechat_base_url", "wechat_mch_id", "wechat_appid",
+                                                        "wechat_cert_serial", "wechat_public_key_id",
+                                                        "wechat_transfer_scene_id", "wechat_private_key",
+                                                        "wechat_platform_public_key", "wechat_apiv3_key"]}),
+        (_("Alipay single transfer"), {"fields": ["alipay_base_url", "alipay_app_id", "alipay_app_private_key",
+                                                  "alipay_public_key"]}),
+        (_("Credentials"), {"fields": ["credentials_status", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("credentials set"))
+    def credentials_status(self, obj):
+        info = (obj.secrets_info or {}) if obj else {}
+        rows = [(SECRET_LABELS[name], _("set · fingerprint %(fp)s · %(at)s") % {"fp": info[name]["fingerprint"],
+                                                                               "at": info[name]["at"]}
+                 if name in info else _("not set")) for name in SECRET_FIELDS]
+        return format_html_join("", "<div>{}: {}</div>", rows)
+
+    def save_model(self, request, obj, form, change):
+        obj.set_secrets({name: form.cleaned_data.get(name, "") for name in SECRET_FIELDS})
+        obj.updated_at = now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RailBill)
+class RailBillAdmin(BackOfficeAdmin):
+    view_roles = PLATFORM_STAFF
+    list_display = ["ref", "rail", "bill_no", "rail_bill_id", "amount_fen", "state", "error_code", "updated_at"]
+    list_filter = ["rail", "state"]
+    search_fields = ["ref", "bill_no", "rail_bill_id"]

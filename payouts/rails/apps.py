@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RailsConfig(AppConfig):
+    """The real payment rails, an app of its own inside payouts: payouts knows only its provider protocol;
+    this app plugs the shops' rails and their failure codes into it."""
+
+    name = "payouts.rails"
+    label = "rails"
+    verbose_name = _("After-sales › Payment rails")
+
+    def ready(self) -> None:
+        from payouts.provider import ERROR_CLASSES, SHOP_PROVIDERS, ErrorClass
+
+        from . import (
+            checks,  # noqa: F401  the startup check
+            configured_provider,
+        )
+        from .taxonomy import RAIL_ERROR_CLASSES
+
+        ERROR_CLASSES.update({code: ErrorClass(kind) for code, kind in RAIL_ERROR_CLASSES.items()})
+        if configured_provider not in SHOP_PROVIDERS:
+            SHOP_PROVIDERS.append(configured_provider)

@@ -1,0 +1,113 @@
+"""Run a fake rail beside `bin/run` and switch a shop to it (a demo of a real rail end to end).
+
+    python manage.py rail_fake wechat --port 8601 --shop pdd --notify http://127.0.0.1:8000
+
+makes fresh keys, starts the fake WeChat Pay gateway (tests/payouts/rails/fake_wechat.py) on the port,
+configures the shop's rail (payout rail WeChat, card rail the fake Alipay on port+1) with the keys, and
+settles every transfer after a few seconds, calling the product back at --notify. Ctrl-C stops it; the
+shop is switched back to the sandbox unless --keep.
+"""
+
+import importlib.util
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Shop
+from payouts.rails import crypto
+from payouts.rails.models import Rail, ShopRail
+
+FAKES = Path(settings.BASE_DIR) / "tests" / "payouts" / "rails"
+
+
+def _load(name: str):
+    """The fakes live in the test tree (tests/payouts/rails); a repository checkout has them."""
+    if str(settings.BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(settings.BASE_DIR))
+    path = FAKES / f"{name}.py"
+    if not path.exists():
+        raise CommandError(f"{path} is missing: the fakes come with a checkout of the repository")
+    spec = importlib.util.spec_from_file_location(f"tests.payouts.rails.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Command(BaseCommand):
+    help = "Run the fake WeChat Pay (and Alipay) rail and switch a shop to it, for a demo beside bin/run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("rail", choices=["wechat"])
+        parser.add_argument("--port", type=int, default=8601)
+        parser.add_argument("--shop", default="pdd", help="the shop key (demo: dy, pdd)")
+        parser.add_argument("--notify", default="http://127.0.0.1:8000", help="the running product's base URL")
+        parser.add_argument("--settle-after", type=float, default=3.0, help="seconds before a transfer succeeds")
+        parser.add_argument("--fail", action="append", default=[], metavar="OPENID=REASON",
+                            help="make a buyer's transfers fail, e.g. buyer_invalid=OPENID_INVALID")
+        parser.add_argument("--keep", action="store_true", help="leave the shop on the fake rail when stopped")
+
+    def handle(self, *args, **options):
+        if not crypto.keys_configured():
+            raise CommandError("Set PAYMENT_RAIL_KEYS (a Fernet key, e.g. from "
+                               "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`) "
+                               "in the environment of both bin/run and this command.")
+        common, fake_wechat, fake_alipay = _load("fake_common"), _load("fake_wechat"), _load("fake_alipay")
+        try:
+            shop = Shop.objects.get(key=options["shop"])
+        except Shop.DoesNotExist:
+            raise CommandError(f"no shop {options['shop']!r}")
+        merchant_key, app_key = common.new_key(), common.new_key()
+        mch_id, serial, apiv3 = "1900000109", secrets.token_hex(20).upper(), secrets.token_hex(16)
+        wechat = fake_wechat.FakeWechatPay(mch_id=mch_id, merchant_serial=serial,
+                                           merchant_public_key_pem=common.public_pem(merchant_key), apiv3_key=apiv3,
+                                           auto_settle_seconds=options["settle_after"])
+        alipay = fake_alipay.FakeAlipay(app_id="2021000000000001", app_public_key_pem=common.public_pem(app_key),
+                                        auto_settle_seconds=options["settle_after"])
+        for item in options["fail"]:
+            openid, _, reason = item.partition("=")
+            wechat.outcomes[openid] = ("FAIL", reason or "OPENID_INVALID")
+        wechat_server, wechat_url = common.serve(wechat, options["port"], quiet=False)
+        alipay_server, alipay_url = common.serve(alipay, options["port"] + 1, quiet=False)
+        config, _ = ShopRail.objects.get_or_create(shop=shop)
+        config.enabled, config.rail, config.card_rail = True, Rail.WECHAT, Rail.ALIPAY
+        config.notify_base_url = options["notify"]
+        config.wechat_base_url, config.wechat_mch_id, config.wechat_appid = wechat_url, mch_id, "wx8888888888888888"
+        config.wechat_cert_serial, config.wechat_public_key_id = serial, wechat.public_key_id
+        config.alipay_base_url, config.alipay_app_id = f"{alipay_url}/gateway.do", alipay.app_id
+        config.set_secrets({"wechat_private_key": common.private_pem(merchant_key),
+                            "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
+                            "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
+                            "alipay_public_key": alipay.public_key_pem})
+        config.save()
+        self.stdout.write(
+            f"fake WeChat Pay at {wechat_url}, fake Alipay at {alipay_url}/gateway.do\n"
+            f"shop {shop.key} ({shop}) now pays by WeChat Pay 商家转账 (card retries by Alipay); callbacks go to "
+            f"{config.notify_url('wechat')}\n"
+            f"make a payout in the admin (发起打款) for one of its orders: it is paid ~{options['settle_after']:g}s "
+            f"after submission and the callback marks it 打款成功. Ctrl-C stops the fakes.")
+        def stop(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            seen = 0
+            while True:
+                time.sleep(1)
+                for number, status in (wechat.delivered + alipay.delivered)[seen:]:
+                    self.stdout.write(f"callback for {number}: the product answered {status}")
+                seen = len(wechat.delivered) + len(alipay.delivered)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            wechat_server.shutdown()
+            alipay_server.shutdown()
+            if not options["keep"]:
+                ShopRail.objects.filter(pk=config.pk).update(rail=Rail.SANDBOX, card_rail="")
+                self.stdout.write(f"shop {shop.key} switched back to the sandbox")

@@ -1,0 +1,147 @@
+"""Which rail a shop's payouts use, with its merchant credentials (sealed), and the book of what was sent.
+
+`ShopRail.sealed` holds the secrets (private keys, public keys, the WeChat APIv3 key) as one Fernet token
+(`crypto`); `secrets_info` keeps, per secret, only a fingerprint and when it was set, so the admin can say
+"set" without ever showing a secret back.
+"""
+
+import hashlib
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Shop
+from core.clock import now
+
+from ..models import Payout
+from . import crypto
+
+
+class Rail(models.TextChoices):
+    SANDBOX = "sandbox", _("sandbox rail")
+    WECHAT = "wechat", _("WeChat Pay merchant transfer")
+    ALIPAY = "alipay", _("Alipay single transfer")
+
+
+SECRET_FIELDS = ("wechat_private_key", "wechat_platform_public_key", "wechat_apiv3_key",
+                 "alipay_app_private_key", "alipay_public_key")
+
+REQUIRED = {
+    Rail.WECHAT: ("notify_base_url", "wechat_base_url", "wechat_mch_id", "wechat_appid", "wechat_cert_serial",
+                  "wechat_public_key_id", "wechat_transfer_scene_id",
+                  "wechat_private_key", "wechat_platform_public_key", "wechat_apiv3_key"),
+    Rail.ALIPAY: ("notify_base_url", "alipay_base_url", "alipay_app_id", "alipay_app_private_key", "alipay_public_key"),
+    Rail.SANDBOX: (),
+}
+
+
+def fingerprint(value: str) -> str:
+    return hashlib.sha256(value.strip().encode()).hexdigest()[:12]
+
+
+class ShopRail(models.Model):
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="payment_rail", verbose_name=_("shop"))
+    enabled = models.BooleanField(_("in use"), default=True)
+    rail = models.CharField(_("payout rail"), max_length=12, choices=Rail.choices, default=Rail.SANDBOX)
+    card_rail = models.CharField(_("account-card retry rail"), max_length=12, choices=Rail.choices, blank=True,
+                                 help_text=_("The rail a retry to an account the buyer filled in uses (PAY-C02); "
+                                             "empty: the payout rail."))
+    notify_base_url = models.URLField(_("callback base URL"), blank=True,
+                                      help_text=_("This back office's public address the rails call back."))
+    wechat_base_url = models.URLField(_("WeChat Pay gateway"), blank=True, default="https://api.mch.weixin.qq.com")
+    wechat_mch_id = models.CharField(_("WeChat merchant id"), max_length=32, blank=True)
+    wechat_appid = models.CharField(_("WeChat app id"), max_length=32, blank=True)
+    wechat_cert_serial = models.CharField(_("merchant certificate serial"), max_length=64, blank=True)
+    wechat_public_key_id = models.CharField(_("WeChat Pay public key id"), max_length=64, blank=True)
+    wechat_transfer_scene_id = models.CharField(_("transfer scene id"), max_length=8, blank=True, default="1000")
+    alipay_base_url = models.URLField(_("Alipay gateway"), blank=True, default="https://openapi.alipay.com/gateway.do")
+    alipay_app_id = models.CharField(_("Alipay app id"), max_length=32, blank=True)
+    sealed = models.TextField(_("sealed credentials"), blank=True, editable=False)
+    secrets_info = models.JSONField(_("credentials set"), default=dict, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    tenant_shop_path = "shop"
+
+    class Meta:
+        verbose_name = _("payment rail")
+        verbose_name_plural = _("payment rails")
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.get_rail_display()}"
+
+    # ---- secrets
+
+    def credentials(self) -> dict[str, str]:
+        """The opened secrets (crypto.SealError when the keys do not open them)."""
+        return crypto.unseal(self.sealed)
+
+    def set_secrets(self, values: dict[str, str]) -> list[str]:
+        """Replace the given secrets (empty values keep the stored one); returns the names replaced."""
+        given = {k: v.strip() for k, v in values.items() if k in SECRET_FIELDS and v and v.strip()}
+        if not given:
+            return []
+        current = self.credentials()
+        current.update(given)
+        self.sealed = crypto.seal(current)
+        info = dict(self.secrets_info or {})
+        for name, value in given.items():
+            info[name] = {"fingerprint": fingerprint(value), "at": now().isoformat(timespec="seconds")}
+        self.secrets_info = info
+        return sorted(given)
+
+    def clear_secrets(self, names) -> None:
+        current = self.credentials()
+        info = dict(self.secrets_info or {})
+        for name in names:
+            current.pop(name, None)
+            info.pop(name, None)
+        self.sealed = crypto.seal(current) if current else ""
+        self.secrets_info = info
+
+    # ---- completeness
+
+    def rails_used(self) -> set[str]:
+        return {self.rail, self.card_rail or self.rail} - {Rail.SANDBOX}
+
+    def missing(self) -> list[str]:
+        """The settings a configured rail still needs (the admin form and the startup check)."""
+        missing = []
+        for rail in sorted(self.rails_used()):
+            for name in REQUIRED[rail]:
+                if name in SECRET_FIELDS:
+                    if name not in (self.secrets_info or {}):
+                        missing.append(name)
+                elif not getattr(self, name):
+                    missing.append(name)
+        return list(dict.fromkeys(missing))
+
+    def notify_url(self, rail: str) -> str:
+        return f"{self.notify_base_url.rstrip('/')}/api/v1/rails/{rail}/{self.shop_id}/notify/"
+
+
+class RailBill(models.Model):
+    """What the product sent to a real rail under a business key, and the rail's last word on it.
+
+    It routes a query to the rail that got the transfer (a shop's payout rail or its card rail) and keeps a
+    failure the rail answered synchronously (it makes no bill the query could find)."""
+
+    ref = models.CharField(_("business key"), max_length=64, unique=True)
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="+", verbose_name=_("payout"))
+    rail = models.CharField(_("rail"), max_length=12, choices=Rail.choices)
+    bill_no = models.CharField(_("merchant bill number"), max_length=64)
+    rail_bill_id = models.CharField(_("rail bill number"), max_length=64, blank=True)
+    amount_fen = models.PositiveBigIntegerField(_("amount (fen)"))
+    state = models.CharField(_("rail state"), max_length=24, blank=True)
+    error_code = models.CharField(_("rail error code"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    tenant_shop_path = "payout__shop"
+
+    class Meta:
+        verbose_name = _("rail transfer")
+        verbose_name_plural = _("rail transfers")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.ref

@@ -1,0 +1,88 @@
+"""Both fake rails on loopback ports, with keys made for this run, and the two demo shops switched to them:
+payouts to WeChat Pay 商家转账, account-card retries (PAY-C02) to Alipay."""
+
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from cryptography.fernet import Fernet
+from django.urls import reverse
+
+from accounts.models import Shop
+from payouts.rails.models import Rail, ShopRail
+from tests.payouts.rails.fake_alipay import FakeAlipay
+from tests.payouts.rails.fake_common import new_key, private_pem, public_pem, serve
+from tests.payouts.rails.fake_wechat import FakeWechatPay
+
+
+@dataclass
+class Merchant:
+    mch_id: str
+    serial: str
+    private_pem: str
+    public_pem: str
+    apiv3_key: str
+    app_id: str
+    app_private_pem: str
+    app_public_pem: str
+
+
+@pytest.fixture(scope="session")
+def merchant() -> Merchant:
+    key, app_key = new_key(), new_key()
+    return Merchant(mch_id="1900000109", serial=secrets.token_hex(20).upper(), private_pem=private_pem(key),
+                    public_pem=public_pem(key), apiv3_key=secrets.token_hex(16), app_id="2021000000000001",
+                    app_private_pem=private_pem(app_key, pkcs1=True), app_public_pem=public_pem(app_key))
+
+
+@pytest.fixture
+def rail_keys(settings):
+    settings.PAYMENT_RAIL_KEYS = [Fernet.generate_key().decode()]
+    return settings.PAYMENT_RAIL_KEYS
+
+
+@dataclass
+class Rails:
+    wechat: FakeWechatPay
+    alipay: FakeAlipay
+
+
+def configure(shop: Shop, merchant: Merchant, wechat: FakeWechatPay, wechat_url: str, alipay: FakeAlipay,
+              alipay_url: str, notify_base: str = "http://testserver") -> ShopRail:
+    config = ShopRail(shop=shop, rail=Rail.WECHAT, card_rail=Rail.ALIPAY, notify_base_url=notify_base,
+                      wechat_base_url=wechat_url, wechat_mch_id=merchant.mch_id, wechat_appid="wx8888888888888888",
+                      wechat_cert_serial=merchant.serial, wechat_public_key_id=wechat.public_key_id,
+                      alipay_base_url=f"{alipay_url}/gateway.do", alipay_app_id=merchant.app_id)
+    config.set_secrets({"wechat_private_key": merchant.private_pem, "wechat_platform_public_key": wechat.public_key_pem,
+                        "wechat_apiv3_key": merchant.apiv3_key, "alipay_app_private_key": merchant.app_private_pem,
+                        "alipay_public_key": alipay.public_key_pem})
+    config.save()
+    return config
+
+
+@pytest.fixture
+def rails(demo, rail_keys, merchant):
+    wechat = FakeWechatPay(mch_id=merchant.mch_id, merchant_serial=merchant.serial,
+                           merchant_public_key_pem=merchant.public_pem, apiv3_key=merchant.apiv3_key)
+    alipay = FakeAlipay(app_id=merchant.app_id, app_public_key_pem=merchant.app_public_pem)
+    wechat_server, wechat_url = serve(wechat)
+    alipay_server, alipay_url = serve(alipay)
+    for shop in Shop.objects.all():
+        configure(shop, merchant, wechat, wechat_url, alipay, alipay_url)
+    yield Rails(wechat, alipay)
+    wechat_server.shutdown()
+    alipay_server.shutdown()
+
+
+@pytest.fixture
+def deliver(client):
+    """Hand a fake's callback to the product as the rail would (the Django test client)."""
+
+    def wechat(shop_id: int, headers: dict, body: bytes):
+        return client.post(reverse("api-v1:rails:wechat-notify", args=[shop_id]), data=body,
+                           content_type="application/json", headers=headers)
+
+    def alipay(shop_id: int, params: dict):
+        return client.post(reverse("api-v1:rails:alipay-notify", args=[shop_id]), data=params)
+
+    return type("Deliver", (), {"wechat": staticmethod(wechat), "alipay": staticmethod(alipay)})
