@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_api_tokens'),
+        ('accounts', '0004_api_tokens'),
         ('payouts', '0002_notifications_moved'),
     ]
 

@@ -134,7 +134,7 @@ def test_resubmission_under_the_same_out_bill_no_never_pays_twice(rails, start):
     payout = start()
     provider = provider_for(payout.shop_id)
     transfer = Transfer(ref=ref(payout), payout_id=payout.pk, amount=payout.amount,
-                        buyer=payout.order.buyer.username, wallet="")
+                        buyer=payout.order.buyer.username)
     provider.submit(transfer)
     rails.wechat.advance(bill_no(transfer.ref))
     provider.submit(transfer)
