@@ -5,7 +5,9 @@ A drf-spectacular postprocessing hook, so no view has to repeat it:
   `fields`, 401, 403, 404, 409 and 422 business refusals, 429 throttled; 413 and 415 where a body is sent);
 - a list answered by the API's page-number pagination is described as the page object it is
   (`count`, `next`, `previous`, `results`), not a bare array;
-- an operation with a `format` query parameter (`?format=csv`) documents its `text/csv` answer.
+- an operation with a `format` query parameter (`?format=csv`) documents its `text/csv` answer;
+- an optional query filter sent empty (`?status=`) means "not given", as DRF reads query strings, so the
+  schema says so (`allowEmptyValue`) instead of promising a `minLength` the server does not enforce.
 """
 
 ERROR_SCHEMA = {
@@ -74,6 +76,11 @@ def postprocess(result, generator, request, public):
             if "requestBody" in operation:
                 for status, description in BODY_ERRORS.items():
                     responses.setdefault(status, _error_response(description))
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required") \
+                        and parameter.get("schema", {}).pop("minLength", None) is not None:
+                    parameter["allowEmptyValue"] = True
+                    parameter["description"] = (parameter.get("description", "") + " Empty means not given.").strip()
             names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
             ok = responses.get("200", {}).get("content", {}).get("application/json")
             if ok and names & PAGE_PARAMETERS and ok.get("schema", {}).get("type") == "array":
