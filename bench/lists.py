@@ -242,7 +242,7 @@ def run(args) -> int:
     key = f"bench-lists-{uuid.uuid4().hex}"
     ApiToken.objects.create(user=users["big_main"], name="bench", digest=token_digest(key), prefix=key[:8],
                             created_at=now())
-    api = APIClient()
+    api = APIClient(HTTP_HOST="127.0.0.1")
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     deep = Payout.objects.filter(shop_id=big).order_by("-created_at", "-id").values("created_at", "id")[25_000]
     cursor = pagination._encode([">", deep["created_at"], deep["id"]])
