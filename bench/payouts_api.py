@@ -4,31 +4,35 @@ One command, from a fresh clone with the virtualenv in .venv and PostgreSQL + Re
 
     .venv/bin/python bench/payouts_api.py
 
-(about 5½ minutes; `--help` for the knobs, e.g. `--rounds 1 --seconds 8 --profile 0` for a quick look,
-`--keep` to reuse the seeded databases). Results: docs/bench-payouts.md. What it does:
+(about 5 minutes after a 1-minute seed; `--help` for the knobs, e.g. `--rounds 1 --seconds 8 --profile 0`
+for a quick look, `--keep` to reuse the seeded databases). Results: docs/bench-payouts.md. What it does:
 
-1. drops and recreates its own databases `backoffice_bench_payouts` (migrated) and `bench_pgbench`
-   (`pgbench -i -s 10`), and uses its own Redis dbs (cache and broker 14; BENCH_CACHE_URL /
-   BENCH_BROKER_URL override, BENCH_PG_URL the server);
+0. makes sure `wrk` is there (Debian's package: installs it with `apt-get install -y wrk`, or says how);
+1. drops and recreates its own databases `backoffice_bench_payouts` (migrated), `bench_pgbench`
+   (`pgbench -i -s 10`) and `bench_perfref` (the reference endpoint's), and uses Redis db 14 for cache and
+   broker (BENCH_CACHE_URL / BENCH_BROKER_URL override, BENCH_PG_URL the server, BENCH_REFERENCE the
+   reference project, default /work/shared/perf-reference, copied to a temporary directory);
 2. bulk-inserts with SQL (no scenario loader): 100 Douyin shops × 2,000 orders ("spread") and one hot
-   shop with 24,000 orders ("hot"), one item per order, each shop's main account with a DRF token and an
-   opening balance of 2,000,000.00 posted through a `sync` ledger entry. The Douyin profile keeps every
-   rule at its default (5 payouts and 500.00 per order, one payout per order per 60 s) except the shop
-   daily cap, raised from 15,000.00 to 1,000,000.00 so a hot-shop round is not mostly refused;
+   shop with 120,000 orders ("hot"), one item per order, each shop's main account with an API token
+   (stored as its digest, SEC-02) and an opening balance of 2,000,000.00 posted through a `sync` ledger
+   entry. The Douyin profile keeps every rule at its default (5 payouts and 500.00 per order, one payout per
+   order per 60 s) except the shop daily cap, raised from 15,000.00 to 1,000,000.00 so a hot-shop round is
+   not mostly refused;
 3. serves the product with gunicorn (config.settings.production, DEBUG off, 127.0.0.1, a free port,
-   `--no-control-socket`; default 3 sync workers, persistent DB connections);
-4. alternates `pgbench -c N -j min(N,2) -T 15` and 15 s of POST /api/v1/payouts/ at N = 1 and 8 clients
-   (processes with one keep-alive http.client connection each, every request with its own
-   Idempotency-Key, on an order not used in the last 70 s), over the spread shops and the hot shop,
-   `--rounds` times; prints requests/s, p50/p99 latency, the ratio to pgbench TPS of the same pair, the
-   201/4xx counts by code, and after every round the invariants (ledger_drifts, per-order count and sum,
-   the 60 s interval, shop daily caps, balances, one hold entry + one event + one order log per payout,
-   no idempotency key left in progress, replays answer the first response and create nothing), with
-   the CPU each request cost gunicorn and PostgreSQL (from /proc) beside PostgreSQL's CPU per pgbench
-   transaction: on a machine shared with other work these hold better than requests/s;
-5. after the rounds: the cost of the hot shop's daily sum (EXPLAIN ANALYZE), then `--profile` N requests
-   in-process (Django's handler without gunicorn): each statement's round trip, how long the shop account
-   row stays locked, and a cProfile of the project's functions.
+   `--no-control-socket`; default 3 sync workers, persistent DB connections, API_FAILED_AUTH_RATE=none)
+   and the reference endpoint the same way (3 sync workers, 100 accounts);
+4. runs `--rounds` interleaved rounds of: pgbench TPC-B `-c 8 -j 2 -T 15`, the reference under
+   `wrk -t2 -c8 -d15s` (its own bench/post.lua), then the product under the same wrk for the spread shops and
+   for the hot shop (bench/payouts_api.lua walks a pre-exported slice of orders no other run uses: no order
+   repeats within 70 s; one Idempotency-Key per request); prints req/s, p50/p99, 201/4xx/other, CPU per
+   request of the gunicorn tree and of PostgreSQL (from /proc), the ratios to the reference and to pgbench
+   of the same round, the load average, and after every product run the invariants (ledger_drifts,
+   per-order count and sum, the 60 s interval, shop daily caps, balances, one hold entry + one event + one
+   order log per payout, no idempotency key left in progress, replays answer the first response and create
+   nothing; the reference's own `invariants`); then the medians against the targets;
+5. after the rounds: the cost of the hot shop's daily sum (EXPLAIN ANALYZE), the statements of one request
+   as Django's query capture sees them, then `--profile` N requests in-process (Django's handler without
+   gunicorn): each statement's round trip, how long the shop account row stays locked, and a cProfile.
 
 Exit status 1 if an invariant broke. Not part of the test suite. Figures drift with the machine (±40 %,
 /work/shared/PERFORMANCE.md): read the ratios, not the absolute numbers.
