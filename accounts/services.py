@@ -43,6 +43,25 @@ def ledger_post(
     """
     if account is None:
         account = shop_account_lock(shop_id=shop_id)
+    return ledger_post_locked(account=account, kind=kind, balance=balance, frozen=frozen, deposit=deposit,
+                              ref_type=ref_type, ref_id=ref_id, memo=memo, actor=actor)
+
+
+def ledger_post_locked(
+    *,
+    account: ShopAccount,
+    kind: str,
+    balance: Decimal = ZERO,
+    frozen: Decimal = ZERO,
+    deposit: Decimal = ZERO,
+    ref_type: str = "",
+    ref_id: str | int = "",
+    memo: str = "",
+    actor: User | None = None,
+) -> LedgerEntry:
+    """ledger_post for a caller whose transaction already holds the account row's lock (a hot path with no
+    savepoint): it refuses before writing anything, so the caller's transaction stays usable."""
+    shop_id = account.shop_id
     balance, frozen, deposit = money(balance), money(frozen), money(deposit)
     if account.balance + balance < 0 or account.frozen + frozen < 0:
         raise ApplicationError(AccountError.LEDGER_BALANCE_NEGATIVE)

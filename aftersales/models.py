@@ -121,6 +121,10 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_newest"),
+            # Platform staff's list and the status filters, read off an index at any size (issue 14).
+            models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
+            models.Index(fields=["shop", "status", "-created_at", "-id"], name="ticket_shop_status_newest"),
+            models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_newest"),
             models.Index(fields=["shop", "status", "type"], name="ticket_shop_status_type"),
             # Clock sweeps select by state and deadline.
             models.Index(fields=["deadline_action", "deadline"], name="ticket_due",

@@ -32,23 +32,36 @@ def _role_in(request, roles: frozenset) -> bool:
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts exactly up to ESTIMATE_FROM rows; beyond that, takes PostgreSQL's planner estimate.
+    """Counts exactly where that is cheap, estimates only the unfiltered list (issue 14).
 
-    A COUNT(*) over a big shop's orders costs tens of milliseconds on every page (PERFORMANCE.md); past
-    100,000 rows nobody pages to the end, and "about 150,000" says as much. The estimate comes from
-    EXPLAIN of the same filtered query, so it follows the shop, the filters and the search.
+    A COUNT(*) over a big shop's payouts costs tens of milliseconds on every page (PERFORMANCE.md). One
+    bounded count (`SELECT count(*) FROM (… LIMIT n + 1)`) answers exactly whenever the list has at most
+    EXACT_UP_TO rows. Past that, the unfiltered list (the user's whole scope) takes PostgreSQL's planner
+    estimate ("about 1,000,000" says as much; nobody pages to the end); a filtered or searched list never
+    does — an estimate of a search that matched 22 rows once read 103,015 — it counts exactly up to
+    FILTERED_EXACT_UP_TO and stops there (then the count is that bound: the pages one can reach).
+    `filtered` is set by BackOfficeAdmin.get_paginator from the request.
     """
 
-    ESTIMATE_FROM = 100_000
+    EXACT_UP_TO = 10_000
+    FILTERED_EXACT_UP_TO = 100_000
+    filtered = True  # a paginator nobody told otherwise counts; it never shows an estimate
 
     @cached_property
     def count(self) -> int:
         qs = self.object_list
-        if connection.vendor == "postgresql" and isinstance(qs, models.QuerySet):
-            estimate = _planner_rows(qs)
-            if estimate >= self.ESTIMATE_FROM:
-                return estimate
-        return super().count
+        if connection.vendor != "postgresql" or not isinstance(qs, models.QuerySet):
+            return super().count
+        n = _bounded_count(qs, self.EXACT_UP_TO)
+        if n <= self.EXACT_UP_TO:
+            return n
+        if not self.filtered:
+            return max(_planner_rows(qs), n)
+        return min(_bounded_count(qs, self.FILTERED_EXACT_UP_TO), self.FILTERED_EXACT_UP_TO)
+
+
+def _bounded_count(qs: models.QuerySet, limit: int) -> int:
+    return qs.order_by().values("pk")[: limit + 1].count()
 
 
 def _planner_rows(qs: models.QuerySet) -> int:
@@ -59,6 +72,10 @@ def _planner_rows(qs: models.QuerySet) -> int:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# The changelist's own parameters: anything else in the query string filters or searches the list.
+_LIST_PARAMS = frozenset({"p", "o", "_changelist_filters", "_to_field", "_popup", "e", "all"})
 
 
 class BackOfficeAdmin(admin.ModelAdmin):
@@ -72,6 +89,12 @@ class BackOfficeAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        if isinstance(paginator, EstimatedCountPaginator):
+            paginator.filtered = any(key not in _LIST_PARAMS for key in request.GET)
+        return paginator
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _role_in(request, self.view_roles) or _role_in(request, self.change_roles)

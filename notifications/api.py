@@ -5,10 +5,10 @@ from django.db.models import Case, F, When
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from core.pagination import KeysetPagination
 from core.permissions import IsShopMemberOrBuyer
 from core.schema import page_parameter
 from core.views import TenantScopedMixin
@@ -17,9 +17,8 @@ from .models import Channel, Notification
 from .selectors import about_type_get, notification_list_to_buyers
 
 
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class Pagination(KeysetPagination):
+    pass
 
 
 class PayoutNotificationListApi(TenantScopedMixin, APIView):

@@ -95,6 +95,7 @@ class Order(models.Model):
             models.Index(fields=["shop", "-created_at", "-id"], name="order_shop_newest"),
             models.Index(fields=["shop", "status", "-created_at", "-id"], name="order_shop_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="order_newest"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),  # staff, by status
         ]
         constraints = [models.CheckConstraint(condition=Q(paid_amount__gte=0), name="order_paid_amount_not_negative")]
 

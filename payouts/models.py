@@ -162,6 +162,13 @@ class Payout(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["shop", "-created_at", "-id"], name="payout_shop_newest"),
+            # Lists stay flat at any size (issue 14): every list's ordering, with and without the shop and the
+            # status filter, is read off an index (platform staff see all shops); a product ID search is an
+            # index lookup beside the order number's (most payouts name no product: a partial index).
+            models.Index(fields=["shop", "status", "-created_at", "-id"], name="payout_shop_status_newest"),
+            models.Index(fields=["-created_at", "-id"], name="payout_newest"),
+            models.Index(fields=["status", "-created_at", "-id"], name="payout_status_newest"),
+            models.Index(fields=["product_id"], name="payout_product", condition=~Q(product_id="")),
             models.Index(fields=["order", "created_at"], name="payout_order"),
             models.Index(fields=["shop", "day"], name="payout_shop_day", condition=Q(counted=True)),
             models.Index(fields=["quota_user", "day"], name="payout_quota_day", condition=Q(counted=True)),

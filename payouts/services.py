@@ -11,13 +11,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import wraps
 
 from celery import current_app
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
-from accounts.services import ledger_post, shop_account_lock
+from accounts.services import ledger_post, ledger_post_locked, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
@@ -36,6 +38,7 @@ from .models import (
     PayMethod,
     Payout,
     PayoutCard,
+    PayoutEvent,
     PayoutEventType,
     PayoutOrderEventType,
     PayoutRequest,
@@ -117,10 +120,27 @@ def _lock_quota(actor: User) -> PayoutQuota | None:
     return PayoutQuota.objects.select_for_update().filter(user=actor, enabled=True).first()
 
 
-def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_request: bool):
-    """Lock order → shop account → quota, then sum and check every rule against what is committed."""
-    order = order_lock(order_id=order.pk)
-    account: ShopAccount = shop_account_lock(shop_id=order.shop_id)
+def payout_order_lock(*, order_id: int | None = None, shop_id: int | None = None, order_no: str = "") -> Order:
+    """Lock the order and then its shop account in one statement (`FOR UPDATE OF` both, in the lock order:
+    PostgreSQL locks a row's marks in the order the clause names them) and load what the rules read: the
+    shop, its profile and `order.shop.account` (not the buyer: creation reads only its id). By id, or by the
+    shop's order number (404)."""
+    qs = (Order.objects.select_for_update(of=("self", "shop__account"))
+          .select_related("shop__profile", "shop__account")
+          .filter(shop__account__isnull=False))  # an inner join: a lock cannot take an outer join's side
+    qs = qs.filter(pk=order_id) if order_id is not None else qs.filter(shop_id=shop_id, order_no=order_no)
+    order = qs.first()
+    if order is None:
+        raise ApplicationError(CommonError.NOT_FOUND)
+    return order
+
+
+def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_request: bool, locked: bool = False):
+    """Lock order → shop account (one statement) → quota, then sum and check every rule against what is
+    committed. `locked`: the caller took the first two with payout_order_lock in this transaction."""
+    if not locked:
+        order = payout_order_lock(order_id=order.pk)
+    account: ShopAccount = order.shop.account
     quota = None if for_request else _lock_quota(actor)
     profile = order.shop.profile
     if data.pay_method == PayMethod.SCAN and not profile.scan_to_pay_enabled:
@@ -148,9 +168,26 @@ def _may_act_on_payouts(actor: User, order: Order) -> None:
 # ---------------------------------------------------------------------------------------------- create
 
 
-@transaction.atomic
+def _atomic_unless_locked(func):
+    """`transaction.atomic` around a service, except with `locked=True`: the caller took the locks in its own
+    transaction and rolls it back whole on any error (the API's one transaction under its Idempotency-Key),
+    so the service adds no savepoint to the hot path."""
+
+    @wraps(func)
+    def wrapper(*args, locked: bool = False, **kwargs):
+        if locked:
+            if not connection.in_atomic_block:
+                raise TransactionManagementError(f"{func.__name__}(locked=True) outside the caller's transaction")
+            return func(*args, locked=True, **kwargs)
+        with transaction.atomic():
+            return func(*args, locked=False, **kwargs)
+
+    return wrapper
+
+
+@_atomic_unless_locked
 def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: User | None = None,
-                  request: PayoutRequest | None = None) -> Payout:
+                  request: PayoutRequest | None = None, locked: bool = False) -> Payout:
     """Create a payout after checking every rule under the locks (SPEC §4.1–§4.3, §4.7).
 
     A balance payout is pending and its amount is taken from the balance at once, exactly once (PAY-S01);
@@ -161,7 +198,8 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     _may_pay(actor, order)
     _validate_input(data, order)
     for_request = request is not None
-    order, account, check = _check_under_locks(order=order, actor=actor, data=data, for_request=for_request)
+    order, account, check = _check_under_locks(order=order, actor=actor, data=data, for_request=for_request,
+                                               locked=locked)
     error = check.first_error()
     if error is not None:
         raise error
@@ -183,10 +221,14 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     payout.shop = order.shop
     payout.save()
     if by_balance:
-        ledger_post(shop_id=order.shop_id, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount, ref_type="payout",
-                    ref_id=payout.pk, actor=actor, account=account)
-    event_add(payout, type=PayoutEventType.CREATED, actor=actor, amount=str(payout.amount), pay_method=payout.pay_method,
-              **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
+        ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
+                           ref_type="payout", ref_id=payout.pk, actor=actor)
+    created = PayoutEvent(payout=payout, type=PayoutEventType.CREATED, actor=actor, at=at,
+                          params={"amount": str(payout.amount), "pay_method": payout.pay_method,
+                                  **({"request": request.pk, "approved_by": approved_by.username}
+                                     if request and approved_by else {})})
+    PayoutEvent.objects.bulk_create([created])  # no save(): the written events are noted here
+    payout.__dict__.setdefault("written_events", []).append(created)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
     if by_balance and profile.pending_auto_submit_seconds == 0:

@@ -5,12 +5,12 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError, CommonError
+from core.pagination import KeysetPagination
 from orders.models import Order
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -62,9 +62,8 @@ def shop_order(request, order_no: str) -> Order:
     )
 
 
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class Pagination(KeysetPagination):
+    """Keyset pages (`next` carries a cursor; `?page=` for the first pages of a small result)."""
 
 
 def paginated(view: APIView, qs: QuerySet, serializer_class) -> Response:

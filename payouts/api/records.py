@@ -20,7 +20,7 @@ from core.views import TenantScopedMixin
 from .. import exports
 from ..models import Payout, PayoutStatus
 from ..selectors import payout_list
-from ..services import payout_create
+from ..services import payout_create, payout_order_lock
 from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated
 from .serializers import PayoutInputSerializer, PayoutOutputSerializer, new_payout_body, payouts_qs, with_output_relations
 
@@ -106,8 +106,11 @@ class PayoutsApi(TenantScopedMixin, APIView):
     )
     @idempotent
     def post(self, request):
-        order, data = PayoutInputSerializer.parse(request)
-        payout = payout_create(order=order, data=data, actor=request.user)
+        # One transaction (the key's): the order and its shop account locked by one statement that also reads
+        # them, read once; the service checks and writes under those locks without a savepoint.
+        body = PayoutInputSerializer.parse_body(request)
+        order = payout_order_lock(shop_id=request.user.shop_id, order_no=body.validated_data["order_no"])
+        payout = payout_create(order=order, data=body.to_payout_input(), actor=request.user, locked=True)
         return Response(new_payout_body(payout), status=status.HTTP_201_CREATED)
 
 

@@ -153,10 +153,16 @@ class PayoutInputSerializer(serializers.Serializer):
         return attrs
 
     @classmethod
-    def parse(cls, request) -> tuple[Order, PayoutInput]:
-        """The body, validated (400 `invalid`), as the caller's shop's order (404) and the service's input."""
+    def parse_body(cls, request) -> "PayoutInputSerializer":
+        """The body, validated (400 `invalid`)."""
         data = cls(data=request.data)
         data.is_valid(raise_exception=True)
+        return data
+
+    @classmethod
+    def parse(cls, request) -> tuple[Order, PayoutInput]:
+        """The body, validated (400 `invalid`), as the caller's shop's order (404) and the service's input."""
+        data = cls.parse_body(request)
         return shop_order(request, data.validated_data["order_no"]), data.to_payout_input()
 
     def to_payout_input(self) -> PayoutInput:

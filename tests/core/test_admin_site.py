@@ -143,6 +143,23 @@ def test_admin_lists_count_exactly_below_the_estimate_threshold_and_estimate_abo
 
     qs = Order.objects.filter(shop__key="dy")
     assert EstimatedCountPaginator(qs, 50).count == qs.count()
-    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_FROM", 1)
-    estimate = EstimatedCountPaginator(qs, 50).count
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 1)
+    unfiltered = EstimatedCountPaginator(qs, 50)
+    unfiltered.filtered = False
+    estimate = unfiltered.count
     assert isinstance(estimate, int) and estimate >= 1
+
+
+def test_admin_filtered_or_searched_lists_never_show_the_planner_estimate(demo, monkeypatch):
+    """Issue 14: a search that matched 22 rows once showed the table estimate (103,015) as its total. A
+    filtered list counts exactly (up to FILTERED_EXACT_UP_TO), whatever the planner thinks."""
+    from core import admin as core_admin
+    from core.admin import EstimatedCountPaginator
+    from orders.models import Order
+
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 1)
+    monkeypatch.setattr(core_admin, "_planner_rows", lambda qs: 103_015)
+    qs = Order.objects.filter(shop__key="dy", status="shipped")
+    assert EstimatedCountPaginator(qs, 50).count == qs.count()  # filtered by default
+    monkeypatch.setattr(EstimatedCountPaginator, "FILTERED_EXACT_UP_TO", 2)
+    assert EstimatedCountPaginator(Order.objects.all(), 50).count == 2  # a bound, never the estimate
