@@ -52,16 +52,9 @@ def _error_response(description: str) -> dict:
 
 
 def _paginated(items: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["count", "results"],
-        "properties": {
-            "count": {"type": "integer"},
-            "next": {"type": "string", "format": "uri", "nullable": True},
-            "previous": {"type": "string", "format": "uri", "nullable": True},
-            "results": items,
-        },
-    }
+    from .pagination import KeysetPagination
+
+    return KeysetPagination().get_paginated_response_schema(items)
 
 
 def postprocess(result, generator, request, public):
