@@ -44,7 +44,7 @@ from .models import (
     PayoutType,
     RequestStatus,
 )
-from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider
+from .provider import ErrorClass, ProviderResult, SubmissionRefused, Transfer, classify, get_provider
 from .selectors import eligibility_problems, payout_check, payout_sums
 
 logger = logging.getLogger(__name__)
@@ -148,8 +148,9 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                   request: PayoutRequest | None = None) -> Payout:
     """Create a payout after checking every rule under the locks (SPEC §4.1–§4.3, §4.7).
 
-    A balance payout is pending and its amount is taken from the balance at once, exactly once (PAY-S01);
-    where the profile submits at once (Pinduoduo) it goes straight to processing. A scan payout awaits its
+    A balance payout takes its amount from the balance at once, exactly once, and is submitted to the rail
+    at once, on every profile (PAY-S01): it is processing, and becomes pending only if the rail does not
+    accept the submission (`_send_to_provider` → `payout_submission_refused`). A scan payout awaits its
     top-up and holds nothing (PAY-Q01). An approved request (PAY-A02) is checked on every order and shop
     rule but not the requester's quota, and uses nobody's quota.
     """
@@ -184,7 +185,7 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
               **({"request": request.pk, "approved_by": approved_by.username} if request and approved_by else {}))
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
-    if by_balance and profile.pending_auto_submit_seconds == 0:
+    if by_balance:
         _submit(payout, actor=None)
     return payout
 
@@ -211,15 +212,35 @@ def _send_to_provider(payout_id: int) -> None:
     """After commit: submit the transfer and ask a worker to settle it soon. A lost submission is redone by
     the settle sweep (the rail de-duplicates by ref)."""
     payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
+    transfer = _transfer_for(payout)
     try:
-        get_provider().submit(_transfer_for(payout))
-    except Exception:  # the sweep resubmits; a payout is never lost to a rail hiccup
-        logger.exception("payout %s: submission failed, the settle sweep will retry", payout_id)
+        get_provider().submit(transfer)
+    except SubmissionRefused as exc:  # busy: the payout is pending (PAY-S01), never resubmitted silently
+        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code=exc.code)
+        return
+    except Exception:  # unreachable: the same
+        logger.exception("payout %s: the rail did not accept the submission", payout_id)
+        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code="UNREACHABLE")
         return
     try:
         current_app.send_task(SETTLE_TASK, args=(payout_id,))
     except Exception:  # no broker: the sweep settles it by the next clock run
         logger.warning("payout %s: no broker, settles by the next clock run", payout_id)
+
+
+@transaction.atomic
+def payout_submission_refused(*, payout_id: int, ref: str, error_code: str) -> bool:
+    """The rail did not accept the submission `ref` (PAY-S01): the payout is pending — the operator continues
+    it (继续打款) or the clock submits it again by the profile's auto-submit age after its creation (PAY-S02),
+    or at its next run when that age has passed. Nothing is debited or released: the hold stays as it was."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.PROCESSING or ref != f"PO{payout.pk}-{payout.attempt}":
+        return False  # a later attempt, or a result already applied
+    due = payout.created_at + dt.timedelta(seconds=payout.shop.profile.pending_auto_submit_seconds)
+    payout.auto_submit_at = max(due, now())
+    transition(payout, PayoutStatus.PENDING, actor=None, event=PayoutEventType.SUBMISSION_REFUSED,
+               fields=("auto_submit_at",), ref=ref, error_code=error_code)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- continue
@@ -360,7 +381,12 @@ def payout_settle(*, payout_id: int) -> Payout | None:
     result = provider.query(ref)
     if result.status == "failed" and result.error_code == "NOT_FOUND":
         # The submission was lost (a crash between commit and submit): submit again, same business key.
-        provider.submit(_transfer_for(payout))
+        try:
+            provider.submit(_transfer_for(payout))
+        except Exception as exc:  # not accepted: pending (PAY-S01), not a silent loop
+            payout_submission_refused(payout_id=payout.pk, ref=ref,
+                                      error_code=getattr(exc, "code", "UNREACHABLE"))
+            return Payout.objects.get(pk=payout.pk)
         result = provider.query(ref)
     if result.status == "processing":
         return payout

@@ -60,7 +60,7 @@ def money_snapshot():
 # ---------------------------------------------------------------------------------------------- 发起打款
 
 
-def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_refund(client, users, orders, pay):
+def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_refund(client, users, orders, pay, rail_busy):
     earlier = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_cs1"])
     html = signed_in(client, users, "dy_admin").get(initiate_url("DY1022"))
     assert html.status_code == 200
@@ -74,7 +74,7 @@ def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_
     assert "该订单有打款中的记录" not in text  # pending, not processing
 
 
-def test_pay_f04_processing_payout_shows_do_not_pay_twice(client, users, orders, pay):
+def test_pay_f04_processing_payout_shows_do_not_pay_twice(client, users, orders, pay, rail_busy):
     payout = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_admin"])
     payout_continue(payout=payout, actor=users["dy_admin"])
     assert Payout.objects.get(pk=payout.pk).status == "processing"
@@ -114,7 +114,7 @@ def test_pay_f05_pinduoduo_sub_without_quota_sees_why_the_balance_cannot_be_used
     assert "6.00" in text  # PAY-F04: the platform's shipping-fee refund on this order
 
 
-def test_pay_s01_confirm_creates_one_payout_and_a_resubmitted_token_creates_nothing(client, users, orders):
+def test_pay_s01_confirm_creates_one_payout_and_a_resubmitted_token_creates_nothing(client, users, orders, rail_busy):
     signed_in(client, users, "dy_admin")
     page = preview(client, "DY1022", amount="12.50", product_id="DY-SH-007")
     assert page.context["step"] == "confirm"
@@ -203,7 +203,7 @@ def test_pay_l08_douyin_sub_without_quota_does_not_see_the_payout_pages(client, 
     assert client.get(initiate_url("DY1022")).status_code == 200
 
 
-def test_platform_staff_read_payouts_but_cannot_initiate(client, users, orders, pay):
+def test_platform_staff_read_payouts_but_cannot_initiate(client, users, orders, pay, rail_busy):
     payout = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_admin"])
     signed_in(client, users, "ops1")
     assert client.get(initiate_url("DY1022")).status_code == 403
@@ -267,7 +267,7 @@ def test_pay_q01_douyin_form_offers_no_scan_to_pay(client, users, orders):
 
 
 @pytest.fixture
-def records(users, orders, pay, no_interval):
+def records(users, orders, pay, no_interval, rail_busy):
     a = payout_create(order=orders["DY1001"], data=pay("4.00"), actor=users["dy_admin"])
     b = payout_create(order=orders["DY1022"], data=pay("6.00", product_id="DY-SH-007"), actor=users["dy_cs1"])
     c = payout_create(order=orders["DY1022"], data=pay("7.00"), actor=users["dy_admin"])

@@ -59,7 +59,7 @@ def test_pay_a03_requester_sees_only_their_own_the_main_account_all(demo, api):
              404, "not_found")
 
 
-def test_pay_a02_main_account_approves_the_payout_applicant_is_the_requester(demo, api):
+def test_pay_a02_main_account_approves_the_payout_applicant_is_the_requester(demo, api, rail_busy):
     request = _request(api("tok-dy_cs1"), amount="80.00")  # over dy_cs1's 50.00 per payout: not re-checked
     before = balance("dy")
     response = api("tok-dy_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/", HTTP_IDEMPOTENCY_KEY="a-1")
