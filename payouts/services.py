@@ -508,8 +508,12 @@ def _lock_request(request: PayoutRequest) -> PayoutRequest:
 
 
 @transaction.atomic
-def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
-    """Approve (PAY-A02): every order and shop rule is checked again now, not the requester's quota; a failed
+def payout_request_approve(*, request: PayoutRequest, actor: User, pay_method: str = PayMethod.BALANCE,
+                           scan_channel: str = "") -> Payout:
+    """Approve (PAY-A02): the approver chooses how to pay — from the balance (default) or, where the profile
+    has scan-to-pay (Pinduoduo), by scan with a channel (the payout then awaits its top-up, PAY-Q01/Q02), so
+    a request on an order only scan can pay (PAY-Q03) or in a shop whose balance is blocked (PAY-Q04) can
+    still be approved. Every order and shop rule is checked again now, not the requester's quota; a failed
     check answers the rule's code and leaves the request pending. The payout's applicant is the requester,
     `approved_by` the approver; it counts against neither one's quota."""
     request = _lock_request(request)
@@ -517,7 +521,9 @@ def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
     if not transition_allowed(request, RequestStatus.APPROVED):
         raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
     data = PayoutInput(type=request.type, amount=request.amount, reason=request.reason,
-                       buyer_message=request.buyer_message, product_id=request.product_id)
+                       buyer_message=request.buyer_message, product_id=request.product_id,
+                       pay_method=pay_method or PayMethod.BALANCE,
+                       scan_channel=scan_channel if pay_method == PayMethod.SCAN else "")
     payout = payout_create(order=request.order, data=data, actor=actor, approved_by=actor, request=request)
     request.decided_by, request.decided_at, request.payout = actor, now(), payout
     transition(request, RequestStatus.APPROVED, actor=actor, event=PayoutOrderEventType.REQUEST_APPROVED,
