@@ -119,7 +119,8 @@ class SandboxProvider:
     def _wallet(transfer: Transfer) -> str | None:
         from .models import Payout
 
-        return Payout.objects.filter(pk=transfer.payout_id).values_list("order__buyer__sandbox_wallet", flat=True).first()
+        wallets = Payout.objects.filter(pk=transfer.payout_id).values_list("order__buyer__sandbox_wallet", flat=True)
+        return wallets.first()
 
     @classmethod
     def _decide(cls, transfer: Transfer) -> str:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "payouts",
     "aftersales",
     "logistics",
+    "chattools",
 ]
 
 MIDDLEWARE = [
