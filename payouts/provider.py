@@ -82,7 +82,8 @@ class SandboxProvider:
     """Behaves like the real rails for demos and tests (API.md): `ok` wallets succeed, `invalid_account`
     wallets fail with ACCOUNT_INVALID until the buyer submits an account card, `no_answer` wallets stay
     processing, `rail_busy` wallets refuse the first submission of each payout as busy (the payout is
-    pending, PAY-S01) and accept every later one, which succeeds. A card account ending in 0000 is refused too, so a failed retry can be shown.
+    pending, PAY-S01) and accept every later one, which succeeds. A card account ending in 0000 is refused
+    too, so a failed retry can be shown.
 
     Everything sandbox-only (the buyers' `sandbox_wallet`, the `sandbox://` QR links, its book) is read here and
     nowhere in the services."""
