@@ -9,11 +9,10 @@ history: each kind of row is read once, with its relations prefetched.
 
 from django.db.models import Prefetch
 
-from accounts.models import ShopAccount
 from aftersales.errors import AftersalesError
 from aftersales.models import AftersalesEntry, Ticket
 from aftersales.selectors import entry_eligibility, entry_open_get
-from core.clock import now, shanghai_date
+from core.clock import now
 from core.errors import ApplicationError, ErrorCode
 from logistics.models import Interception
 from logistics.selectors import interception_list, interception_offer
@@ -21,7 +20,7 @@ from orders.models import Order, Parcel
 from payouts.api.serializers import with_output_relations
 from payouts.errors import PayoutError
 from payouts.models import PayMethod, Payout
-from payouts.selectors import eligibility_problems, operator_quota, payout_check, payout_panel, payout_sums, payouts_may_pay
+from payouts.selectors import eligibility_problems, payout_check, payout_panel, payouts_may_pay
 
 ACTIONS = ("payout", "payout_scan", "payout_request", "open_aftersales_entry", "intercept")
 
@@ -79,9 +78,8 @@ def order_context(*, order: Order, actor) -> dict:
     at = now()
     profile = order.shop.profile
     panel = payout_panel(order=order, actor=actor)
-    account = ShopAccount.objects.get(shop_id=order.shop_id)
-    quota = operator_quota(actor=actor)
-    sums = payout_sums(order=order, quota_user=actor if actor.role == "sub" else None, day=shanghai_date())
+    inputs = panel.pop("inputs")  # the same figures the panel judged by (one read of each)
+    sums, account, quota = inputs["sums"], inputs["account"], inputs["quota"]
     payouts = list(with_output_relations(Payout.objects.filter(order=order)).order_by("-created_at", "-id"))
     tickets = list(Ticket.objects.filter(order=order).select_related("order", "shop", "buyer")
                    .prefetch_related("events__actor").order_by("-created_at", "-id"))
