@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from celery import current_app
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
@@ -48,6 +49,10 @@ from .provider import ErrorClass, ProviderResult, SubmissionRefused, Transfer, c
 from .selectors import eligibility_problems, payout_check, payout_sums
 
 logger = logging.getLogger(__name__)
+
+# Seed 001's 「商家的自动回复」: the shop's own words (Shop.chat_auto_reply), sent as they are after the card
+# confirmation; only the title is ours.
+SHOP_AUTO_REPLY = texts.Text("shop_auto_reply", _("Automatic reply from the shop"), "%(reply)s")
 
 # The settle task by name (payouts.tasks defines it): tasks import services, never the other way round.
 SETTLE_TASK = "payouts.tasks.settle_payout_task"
@@ -457,6 +462,10 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
                fields=("channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"),
                card=card.token, channel=channel, account=card.account_masked)
     _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
+    # Seed 001: 「聊天页会自动发送确认信息,以及商家的自动回复」 — the shop's own text, where its main account set one.
+    reply = payout.shop.chat_auto_reply.strip()
+    if reply:
+        _notify(payout, SHOP_AUTO_REPLY, Channel.CHAT, reply=reply)
     payout.failure_reason = ""
     _submit(payout, actor=buyer, event=PayoutEventType.RETRIED)
     payout.save(update_fields=["failure_reason"])

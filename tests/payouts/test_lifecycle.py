@@ -358,6 +358,25 @@ def test_pay_c02_submitted_card_retries_at_once_and_pay_c04_masks_the_account(or
     assert ledger_drifts() == []
 
 
+def test_pay_c02_seed_001_chat_gets_the_confirmation_and_the_shops_auto_reply(orders, users, pay):
+    """PAY-C02, seed 001 「聊天页会自动发送确认信息,以及商家的自动回复」: the chat gets the confirmation, and the
+    shop's own auto-reply where its main account set one (empty by default: none)."""
+    from accounts.models import Shop
+
+    payout = failed_pdd_payout(orders, users, pay)
+    payout_card_submit(token=payout.cards.get().token, buyer=users["buyer_invalid"], channel="alipay",
+                       account="13800138000", name="张三")
+    chat = notification_list_about(about=payout).filter(channel="chat")
+    assert list(chat.exclude(kind="account_card").values_list("kind", flat=True)) == ["card_confirmed"]
+    Shop.objects.filter(pk=payout.shop_id).update(chat_auto_reply="亲,已为您重新打款,有问题随时联系我们~")
+    fail(Payout.objects.get(pk=payout.pk))
+    payout_card_submit(token=payout.cards.filter(status="sent").get().token, buyer=users["buyer_invalid"],
+                       channel="alipay", account="13900139000", name="张三")
+    latest = list(chat.exclude(kind="account_card").order_by("id").values_list("kind", "recipient_id", "body"))
+    assert latest[-2:] == [("card_confirmed", users["buyer_invalid"].pk, latest[-2][2]),
+                           ("shop_auto_reply", users["buyer_invalid"].pk, "亲,已为您重新打款,有问题随时联系我们~")]
+
+
 def test_pay_c02_failed_retry_sends_a_new_card(orders, users, pay):
     payout = failed_pdd_payout(orders, users, pay)
     card = payout.cards.get()
