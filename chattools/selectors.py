@@ -10,11 +10,11 @@ history: each kind of row is read once, with its relations prefetched.
 from django.db.models import Prefetch
 
 from aftersales.errors import AftersalesError
-from aftersales.models import AftersalesEntry, Ticket
+from aftersales.models import AftersalesEntry, Ticket, TicketEvent
 from aftersales.selectors import entry_eligibility, entry_open_get
 from core.clock import now
 from core.errors import ApplicationError, ErrorCode
-from logistics.models import Interception
+from logistics.models import Interception, InterceptionEvent
 from logistics.selectors import interception_list, interception_offer
 from orders.models import Order, Parcel
 from payouts.api.serializers import with_output_relations
@@ -82,9 +82,11 @@ def order_context(*, order: Order, actor) -> dict:
     sums, account, quota = inputs["sums"], inputs["account"], inputs["quota"]
     payouts = list(with_output_relations(Payout.objects.filter(order=order)).order_by("-created_at", "-id"))
     tickets = list(Ticket.objects.filter(order=order).select_related("order", "shop", "buyer")
-                   .prefetch_related("events__actor").order_by("-created_at", "-id"))
+                   .prefetch_related(Prefetch("events", queryset=TicketEvent.objects.select_related("actor")))
+                   .order_by("-created_at", "-id"))
     interceptions = list(interception_list(qs=Interception.objects.filter(ticket__order=order))
-                         .prefetch_related("events__actor").order_by("-created_at", "-id"))
+                         .prefetch_related(Prefetch("events", queryset=InterceptionEvent.objects.select_related("actor")))
+                         .order_by("-created_at", "-id"))
     entry, entry_action, _open = _entry_state(order=order, at=at)
 
     actions = {

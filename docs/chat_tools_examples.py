@@ -9,10 +9,10 @@ and the answer the product gave. Long lists in answers are cut to their first it
 """
 
 import json
-from decimal import Decimal
 import os
 import pathlib
 import sys
+from decimal import Decimal
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
