@@ -61,13 +61,22 @@ class ShopAccountInline(BackOfficeInline):
 
 @admin.register(Shop)
 class ShopAdmin(BackOfficeAdmin):
+    """Platform staff edit what the platform syncs; the shop's main account edits only its own settings (the
+    chat auto-reply of seed 001)."""
+
     view_roles = SHOP_AND_PLATFORM
-    change_roles = PLATFORM
+    change_roles = PLATFORM | MAIN
     list_display = ("name", "key", "profile", "status", "qualification", "aggregated_account", "withdrawal_frozen")
     list_filter = ("status", "qualification", "profile")
     search_fields = ("name", "key")
     readonly_fields = ("key", "created_at")
     inlines = [ShopAccountInline]
+    SHOP_SETTINGS = ("chat_auto_reply",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if getattr(request.user, "role", None) == Role.MAIN and not request.user.is_superuser:
+            return [f.name for f in Shop._meta.concrete_fields if f.name not in self.SHOP_SETTINGS and f.name != "id"]
+        return super().get_readonly_fields(request, obj)
 
 
 @admin.register(User)

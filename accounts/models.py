@@ -141,6 +141,10 @@ class Shop(models.Model):
     zero_fee_entry = models.BooleanField(_("joined at zero fee"), default=False)
     deposit_paid = models.BooleanField(_("deposit paid"), default=True)
     e_waybill = models.BooleanField(_("Douyin e-waybill"), default=True)
+    chat_auto_reply = models.CharField(
+        _("chat auto-reply"), max_length=255, blank=True, default="",
+        help_text=_("Sent in the chat after a buyer submits an account card (seed 001); empty: none."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenant_shop_path = "pk"
@@ -174,6 +178,7 @@ class User(AbstractUser):
         OK = "ok", _("payouts succeed")
         INVALID_ACCOUNT = "invalid_account", _("invalid account")
         NO_ANSWER = "no_answer", _("no answer")
+        RAIL_BUSY = "rail_busy", _("rail busy at the first submission")
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     shop = models.ForeignKey(

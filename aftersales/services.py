@@ -390,7 +390,12 @@ def ticket_ship(*, ticket: Ticket, actor: User, courier: str, tracking_no: str, 
 
 
 def _window_open(ticket: Ticket) -> bool:
-    """RS-07: after a rejection or a missed shipment deadline (missing_items / other), for 48 hours."""
+    """RS-07: after a rejection or a missed shipment deadline (missing_items / other), for 48 hours. Once the
+    window has passed — also when its sweep already closed the ticket — the answer is
+    `intervention_window_closed` (409), not `ticket_not_actionable`."""
+    if ticket.status == TicketStatus.CLOSED and ticket.events.filter(
+            type=TicketEventType.CLOSED, params__cause="intervention_window_unused").exists():
+        raise ApplicationError(AftersalesError.INTERVENTION_WINDOW_CLOSED)
     if ticket.intervention_until is None or ticket.status not in (TicketStatus.REJECTED, TicketStatus.AWAITING_SHIPMENT):
         return False
     if now() >= ticket.intervention_until:

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from chattools.views import sidebar
+
 admin.site.site_header = admin.site.site_title = settings.ADMIN_SITE_HEADER
 admin.site.index_title = settings.ADMIN_INDEX_TITLE
 admin.site.site_url = None  # the admin is the whole site: no "view site" link
@@ -17,6 +19,7 @@ api_v1 = [
     path("", include("logistics.api.urls")),
     path("", include("aftersales.api.urls")),
     path("", include("payouts.rails.urls")),
+    path("", include("chattools.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +27,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
+    path("sidebar/", sidebar, name="chat-sidebar"),  # the reference chat sidebar (chat tools)
 ]
 
 handler400 = "core.api.api_error_400"

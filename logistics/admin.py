@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,8 +21,8 @@ from aftersales.admin import TICKET_TOOLS
 from aftersales.models import Ticket
 from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeInline
-from core.errors import ApplicationError
-from core.money import money_form_field
+from core.errors import ApplicationError, CommonError
+from core.money import money_form_field, parse_money
 from core.tenancy import scope_queryset
 from orders.couriers import COURIER_CHOICES
 from orders.models import Outlet
@@ -30,6 +30,7 @@ from orders.models import Outlet
 from . import selectors, services
 from .models import (
     CONTRACT_REMINDER,
+    OPEN_CONTRACT_STATUSES,
     AutoInterceptRule,
     Claim,
     ClaimKind,
@@ -95,7 +96,7 @@ class InterceptionContractAdmin(BackOfficeAdmin):
     list_filter = ("status", "courier")
     list_select_related = ("outlet", "shop")
     readonly_fields = ("shop", "outlet", "courier", "agreed_price", "status", "reject_reason", "requested_by",
-                       "created_at", "reviewed_by", "reviewed_at")
+                       "created_at", "reviewed_by", "reviewed_at", "ended_by", "ended_at")
     fields = readonly_fields
     change_form_template = "admin/logistics/contract_change_form.html"
 
@@ -110,13 +111,57 @@ class InterceptionContractAdmin(BackOfficeAdmin):
         return [
             path("<int:pk>/review/", self.admin_site.admin_view(self.review_view),
                  name="logistics_interceptioncontract_review"),
+            path("<int:pk>/end/", self.admin_site.admin_view(self.end_view),
+                 name="logistics_interceptioncontract_end"),
+            path("<int:pk>/price/", self.admin_site.admin_view(self.price_view),
+                 name="logistics_interceptioncontract_price"),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"timeline_rows": _timeline(obj, "contract")} if obj is not None else {}
+        extra = {}
+        if obj is not None:
+            user = request.user
+            extra = {
+                "timeline_rows": _timeline(obj, "contract"),
+                # INT-10: the main account ends the contract or changes its price while it is open.
+                "can_manage": (obj.status in OPEN_CONTRACT_STATUSES
+                               and (user.is_superuser or (user.role == Role.MAIN and user.shop_id == obj.shop_id))),
+            }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _manage(self, request, pk: int, do):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        contract = get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            message = do(contract)
+        except ApplicationError as error:
+            messages.error(request, error.text())
+        else:
+            messages.success(request, message)
+        return HttpResponseRedirect(reverse("admin:logistics_interceptioncontract_change", args=[pk]))
+
+    def end_view(self, request, pk: int):
+        """INT-10: end the contract (new offline interceptions through the outlet are refused)."""
+        def end(contract):
+            services.contract_end(contract=contract, actor=request.user)
+            return _("The contract was ended; running interceptions finish at their price.")
+
+        return self._manage(request, pk, end)
+
+    def price_view(self, request, pk: int):
+        """INT-10: change the agreed price, for interceptions requested afterwards."""
+        def change(contract):
+            try:
+                price = parse_money(request.POST.get("agreed_price", ""))
+            except (ValueError, ArithmeticError):
+                raise ApplicationError(CommonError.INVALID) from None
+            services.contract_price_change(contract=contract, agreed_price=price, actor=request.user)
+            return _("The agreed price was changed; it applies to interceptions requested from now on.")
+
+        return self._manage(request, pk, change)
 
     def add_view(self, request, form_url="", extra_context=None):
         """开通服务: choose the courier and its outlets, the agreed price, and confirm terms were agreed."""

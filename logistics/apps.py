@@ -27,6 +27,7 @@ class LogisticsConfig(AppConfig):
         labels.register_params(
             external_ref=_("courier reference"), fee_source=_("fee taken from"),
             agreed_price=_("agreed price per parcel"), compensation=_("compensation"), code=_("reason"),
+            old_price=_("previous agreed price"),
         )
         labels.register_values("settlement", m.Settlement)
         labels.register_values("outcome", m.ReturnOutcome)

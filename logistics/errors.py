@@ -44,6 +44,13 @@ class LogisticsError:
         rule="INT-04",
         status=409,
     )
+    CONTRACT_NOT_OPEN = ErrorCode(
+        "contract_not_open",
+        "该签约已结束或被驳回,无法修改",
+        "This contract has ended or was rejected; it cannot be changed.",
+        rule="INT-10",
+        status=409,
+    )
     MAIN_ACCOUNT_ONLY = ErrorCode(
         "main_account_only",
         "仅主账号可以操作",

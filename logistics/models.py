@@ -23,6 +23,8 @@ class ContractEventType(models.TextChoices):
     CREATED = "created", _("created")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
+    ENDED = "ended", _("ended by the shop")
+    PRICE_CHANGED = "price_changed", _("agreed price changed")
 
 
 class InterceptionEventType(models.TextChoices):
@@ -68,6 +70,7 @@ class ContractStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review", _("awaiting outlet review")
     ACTIVE = "active", _("active")
     REJECTED = "rejected", _("rejected")
+    ENDED = "ended", _("ended")
 
 
 # INT-04: shown wherever the service is opened (admin page, API operation description).
@@ -79,9 +82,11 @@ CONTRACT_REMINDER = _(
 OPEN_CONTRACT_STATUSES = (ContractStatus.PENDING_REVIEW, ContractStatus.ACTIVE)
 
 CONTRACT_TRANSITIONS: dict[str, frozenset[str]] = {
-    ContractStatus.PENDING_REVIEW: frozenset({ContractStatus.ACTIVE, ContractStatus.REJECTED}),
-    ContractStatus.ACTIVE: frozenset(),
+    ContractStatus.PENDING_REVIEW: frozenset({ContractStatus.ACTIVE, ContractStatus.REJECTED, ContractStatus.ENDED}),
+    # INT-10: the main account ends a contract.
+    ContractStatus.ACTIVE: frozenset({ContractStatus.ENDED}),
     ContractStatus.REJECTED: frozenset(),
+    ContractStatus.ENDED: frozenset(),
 }
 
 
@@ -101,6 +106,9 @@ class InterceptionContract(Versioned, models.Model):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("ended by"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
 
     TRANSITIONS = CONTRACT_TRANSITIONS

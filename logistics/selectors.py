@@ -32,6 +32,25 @@ def interception_available(*, ticket) -> bool:
     ).exists()
 
 
+def interception_offer(*, tickets, parcels, interceptions) -> tuple[object | None, list[str], object | None]:
+    """What 快递拦截 could do now for one order (INT-01, the checks `interception_request` makes), from rows
+    already loaded: (ticket, tracking numbers it may intercept, None) or (None, [], the refusal's ErrorCode) —
+    `interception_already_requested` when every parcel in transit is already being intercepted."""
+    from .errors import LogisticsError
+
+    ticket = next((t for t in tickets if ticket_offers_interception(ticket=t)), None)
+    if ticket is None:
+        return None, [], LogisticsError.INTERCEPTION_NOT_AVAILABLE
+    in_transit = [p for p in parcels if p.status == Parcel.Status.IN_TRANSIT]
+    if not in_transit:
+        return None, [], LogisticsError.INTERCEPTION_NOT_AVAILABLE
+    active = {i.parcel_id for i in interceptions if i.status != InterceptionStatus.FAILED}
+    free = [p.tracking_no for p in in_transit if p.pk not in active]
+    if not free:
+        return None, [], LogisticsError.INTERCEPTION_ALREADY_REQUESTED
+    return ticket, free, None
+
+
 def interception_list(*, qs: QuerySet | None = None) -> QuerySet:
     qs = Interception.objects.all() if qs is None else qs
     return qs.select_related("shop", "ticket__order", "outlet", "requested_by")

@@ -150,6 +150,46 @@ def contract_reject(*, contract: InterceptionContract, reason: str, actor: User)
     return _contract_review(contract=contract, to=ContractStatus.REJECTED, actor=actor, reason=reason.strip())
 
 
+def _contract_lock(contract: InterceptionContract, actor: User) -> InterceptionContract:
+    contract = InterceptionContract.objects.select_for_update().select_related("shop").get(pk=contract.pk)
+    _require_main_account(actor, contract.shop)
+    return contract
+
+
+@transaction.atomic
+def contract_end(*, contract: InterceptionContract, actor: User) -> InterceptionContract:
+    """INT-10: the main account ends an offline contract (`ended`). New offline interceptions through the
+    outlet are refused (`no_active_contract`); running ones finish at the price they were requested at
+    (each interception keeps its own `agreed_price`). Recorded in the contract's history."""
+    contract = _contract_lock(contract, actor)
+    if contract.status not in OPEN_CONTRACT_STATUSES:
+        raise ApplicationError(LogisticsError.CONTRACT_NOT_OPEN)
+    contract.ended_by, contract.ended_at = actor, now()
+    return transition(contract, ContractStatus.ENDED, actor=actor, event=ContractEventType.ENDED,
+                      fields=("ended_by", "ended_at"), **{"from": contract.status})
+
+
+@transaction.atomic
+def contract_price_change(*, contract: InterceptionContract, agreed_price: Decimal, actor: User) -> InterceptionContract:
+    """INT-10: the main account changes an open contract's agreed price. It applies to interceptions requested
+    afterwards; earlier ones keep the price they were requested at. Recorded in the contract's history."""
+    contract = _contract_lock(contract, actor)
+    if contract.status not in OPEN_CONTRACT_STATUSES:
+        raise ApplicationError(LogisticsError.CONTRACT_NOT_OPEN)
+    agreed_price = money(agreed_price)
+    if agreed_price < 0:
+        raise ApplicationError(CommonError.INVALID, extra={"fields": {"agreed_price": ["not negative"]}})
+    old = contract.agreed_price
+    if agreed_price == old:
+        return contract
+    contract.agreed_price = agreed_price
+    contract.version += 1
+    contract.save(update_fields=["agreed_price", "version"])
+    event_add(contract, type=ContractEventType.PRICE_CHANGED, actor=actor, old_price=str(old),
+              agreed_price=str(agreed_price))
+    return contract
+
+
 def contract_active_for(*, shop_id: int, outlet_id: int | None) -> InterceptionContract | None:
     if outlet_id is None:
         return None

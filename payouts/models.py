@@ -32,7 +32,9 @@ class PayoutStatus(models.TextChoices):
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING}),
     PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED}),
-    PayoutStatus.PROCESSING: frozenset({PayoutStatus.SUCCEEDED, PayoutStatus.FAILED, PayoutStatus.CLOSED}),
+    # processing → pending: the rail did not accept the submission (PAY-S01).
+    PayoutStatus.PROCESSING: frozenset({PayoutStatus.SUCCEEDED, PayoutStatus.FAILED, PayoutStatus.CLOSED,
+                                        PayoutStatus.PENDING}),
     PayoutStatus.FAILED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CLOSED}),
     PayoutStatus.SUCCEEDED: frozenset(),
     PayoutStatus.CLOSED: frozenset(),
@@ -47,6 +49,7 @@ class PayoutEventType(models.TextChoices):
     SUBMITTED = "submitted", _("submitted to the payment provider")
     CONTINUED = "continued", _("continued by the operator")
     AUTO_SUBMITTED = "auto_submitted", _("submitted automatically")
+    SUBMISSION_REFUSED = "submission_refused", _("not accepted by the payment provider")
     SUCCEEDED = "succeeded", _("payout succeeded")
     FAILED = "failed", _("payout failed")
     HOLD_RELEASED = "hold_released", _("held money released")

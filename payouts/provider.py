@@ -36,6 +36,15 @@ class ProviderResult:
     error_code: str = ""
 
 
+class SubmissionRefused(Exception):
+    """The rail did not accept a submission (busy, unreachable): nothing was sent, the payout is pending
+    (PAY-S01) until the operator continues it or the clock submits it again (PAY-S02)."""
+
+    def __init__(self, code: str = "SYSTEM_BUSY"):
+        super().__init__(code)
+        self.code = code
+
+
 class ErrorClass(enum.Enum):
     BUYER_FIXABLE = "buyer_fixable"
     TRANSIENT = "transient"
@@ -74,7 +83,9 @@ class PaymentProvider(Protocol):
 class SandboxProvider:
     """Behaves like the real rails for demos and tests (API.md): `ok` wallets succeed, `invalid_account`
     wallets fail with ACCOUNT_INVALID until the buyer submits an account card, `no_answer` wallets stay
-    processing. A card account ending in 0000 is refused too, so a failed retry can be shown.
+    processing, `rail_busy` wallets refuse the first submission of each payout as busy (the payout is
+    pending, PAY-S01) and accept every later one, which succeeds. A card account ending in 0000 is refused
+    too, so a failed retry can be shown.
 
     Everything sandbox-only (the buyers' `sandbox_wallet`, the `sandbox://` QR links, its book) is read here and
     nowhere in the services."""
@@ -82,6 +93,13 @@ class SandboxProvider:
     def submit(self, transfer: Transfer) -> None:
         from .models import SandboxTransfer
 
+        if (not transfer.account and self._wallet(transfer) == "rail_busy"
+                and not SandboxTransfer.objects.filter(payout_id=transfer.payout_id).exists()):
+            # The refusal is booked so that only the payout's first submission is refused.
+            SandboxTransfer.objects.get_or_create(
+                ref=transfer.ref, defaults={"payout_id": transfer.payout_id, "amount": transfer.amount,
+                                            "status": "refused:SYSTEM_BUSY", "created_at": now()})
+            raise SubmissionRefused("SYSTEM_BUSY")
         SandboxTransfer.objects.get_or_create(
             ref=transfer.ref,
             defaults={"payout_id": transfer.payout_id, "amount": transfer.amount, "account": transfer.account,
@@ -101,13 +119,18 @@ class SandboxProvider:
         return f"sandbox://{channel}/pay?payout={payout_id}&amount={amount}"
 
     @staticmethod
-    def _decide(transfer: Transfer) -> str:
+    def _wallet(transfer: Transfer) -> str | None:
         from .models import Payout
 
+        wallets = Payout.objects.filter(pk=transfer.payout_id).values_list("order__buyer__sandbox_wallet", flat=True)
+        return wallets.first()
+
+    @classmethod
+    def _decide(cls, transfer: Transfer) -> str:
         if transfer.account:
             return "failed:ACCOUNT_INVALID" if transfer.account.endswith("0000") else "succeeded"
-        wallet = Payout.objects.filter(pk=transfer.payout_id).values_list("order__buyer__sandbox_wallet", flat=True).first()
-        return {"ok": "succeeded", "invalid_account": "failed:ACCOUNT_INVALID"}.get(wallet, "processing")
+        return {"ok": "succeeded", "rail_busy": "succeeded",
+                "invalid_account": "failed:ACCOUNT_INVALID"}.get(cls._wallet(transfer), "processing")
 
 
 def get_provider() -> PaymentProvider:

@@ -282,6 +282,8 @@ def payout_panel(*, order: Order, actor: User, amount: Decimal | None = None) ->
         "balance_usable": not q04,
         "balance_blocked_reasons": q04,
         "scan_to_pay": profile.scan_to_pay_enabled,
+        # What the verdicts were computed from, for callers that check more on the same figures (chat tools).
+        "inputs": {"sums": sums, "account": account, "quota": quota},
     }
 
 

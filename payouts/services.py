@@ -16,6 +16,7 @@ from functools import wraps
 from celery import current_app
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
@@ -47,7 +48,7 @@ from .models import (
     PayoutType,
     RequestStatus,
 )
-from .provider import ErrorClass, ProviderResult, Transfer, classify, get_provider, provider_for
+from .provider import ErrorClass, ProviderResult, SubmissionRefused, Transfer, classify, get_provider, provider_for
 from .selectors import (
     eligibility_problems,
     payout_check,
@@ -57,6 +58,10 @@ from .selectors import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Seed 001's 「商家的自动回复」: the shop's own words (Shop.chat_auto_reply), sent as they are after the card
+# confirmation; only the title is ours.
+SHOP_AUTO_REPLY = texts.Text("shop_auto_reply", _("Automatic reply from the shop"), "%(reply)s")
 
 # The settle task by name (payouts.tasks defines it): tasks import services, never the other way round.
 SETTLE_TASK = "payouts.tasks.settle_payout_task"
@@ -190,8 +195,9 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                   request: PayoutRequest | None = None, locked: bool = False) -> Payout:
     """Create a payout after checking every rule under the locks (SPEC §4.1–§4.3, §4.7).
 
-    A balance payout is pending and its amount is taken from the balance at once, exactly once (PAY-S01);
-    where the profile submits at once (Pinduoduo) it goes straight to processing. A scan payout awaits its
+    A balance payout takes its amount from the balance at once, exactly once, and is submitted to the rail
+    at once, on every profile (PAY-S01): it is processing, and becomes pending only if the rail does not
+    accept the submission (`_send_to_provider` → `payout_submission_refused`). A scan payout awaits its
     top-up and holds nothing (PAY-Q01). An approved request (PAY-A02) is checked on every order and shop
     rule but not the requester's quota, and uses nobody's quota.
     """
@@ -231,7 +237,7 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     payout.__dict__.setdefault("written_events", []).append(created)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
-    if by_balance and profile.pending_auto_submit_seconds == 0:
+    if by_balance:
         _submit(payout, actor=None)
     return payout
 
@@ -260,15 +266,35 @@ def _send_to_provider(payout_id: int) -> None:
     """After commit: submit the transfer and ask a worker to settle it soon. A lost submission is redone by
     the settle sweep (the rail de-duplicates by ref)."""
     payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
+    transfer = _transfer_for(payout)
     try:
-        provider_for(payout.shop_id).submit(_transfer_for(payout))
-    except Exception:  # the sweep resubmits; a payout is never lost to a rail hiccup
-        logger.exception("payout %s: submission failed, the settle sweep will retry", payout_id)
+        provider_for(payout.shop_id).submit(transfer)
+    except SubmissionRefused as exc:  # busy: the payout is pending (PAY-S01), never resubmitted silently
+        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code=exc.code)
+        return
+    except Exception:  # unreachable: the same
+        logger.exception("payout %s: the rail did not accept the submission", payout_id)
+        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code="UNREACHABLE")
         return
     try:
         current_app.send_task(SETTLE_TASK, args=(payout_id,))
     except Exception:  # no broker: the sweep settles it by the next clock run
         logger.warning("payout %s: no broker, settles by the next clock run", payout_id)
+
+
+@transaction.atomic
+def payout_submission_refused(*, payout_id: int, ref: str, error_code: str) -> bool:
+    """The rail did not accept the submission `ref` (PAY-S01): the payout is pending — the operator continues
+    it (继续打款) or the clock submits it again by the profile's auto-submit age after its creation (PAY-S02),
+    or at its next run when that age has passed. Nothing is debited or released: the hold stays as it was."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.PROCESSING or ref != f"PO{payout.pk}-{payout.attempt}":
+        return False  # a later attempt, or a result already applied
+    due = payout.created_at + dt.timedelta(seconds=payout.shop.profile.pending_auto_submit_seconds)
+    payout.auto_submit_at = max(due, now())
+    transition(payout, PayoutStatus.PENDING, actor=None, event=PayoutEventType.SUBMISSION_REFUSED,
+               fields=("auto_submit_at",), ref=ref, error_code=error_code)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- continue
@@ -411,9 +437,10 @@ def payout_settle(*, payout_id: int) -> Payout | None:
         # The submission was lost (a crash between commit and submit): submit again, same business key.
         try:
             provider.submit(_transfer_for(payout))
-        except Exception:  # the rail did not take it: stays processing, the next sweep sends the same key again
-            logger.warning("payout %s: resubmission failed, the settle sweep will retry", payout_id)
-            return payout
+        except Exception as exc:  # not accepted: pending (PAY-S01), not a silent loop
+            payout_submission_refused(payout_id=payout.pk, ref=ref,
+                                      error_code=getattr(exc, "code", "UNREACHABLE"))
+            return Payout.objects.get(pk=payout.pk)
         result = provider.query(ref)
     if result.status == "processing":
         return payout
@@ -484,6 +511,10 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
                fields=("channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"),
                card=card.token, channel=channel, account=card.account_masked)
     _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
+    # Seed 001: 「聊天页会自动发送确认信息,以及商家的自动回复」 — the shop's own text, where its main account set one.
+    reply = payout.shop.chat_auto_reply.strip()
+    if reply:
+        _notify(payout, SHOP_AUTO_REPLY, Channel.CHAT, reply=reply)
     payout.failure_reason = ""
     _submit(payout, actor=buyer, event=PayoutEventType.RETRIED)
     payout.save(update_fields=["failure_reason"])
@@ -530,8 +561,12 @@ def _lock_request(request: PayoutRequest) -> PayoutRequest:
 
 
 @transaction.atomic
-def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
-    """Approve (PAY-A02): every order and shop rule is checked again now, not the requester's quota; a failed
+def payout_request_approve(*, request: PayoutRequest, actor: User, pay_method: str = PayMethod.BALANCE,
+                           scan_channel: str = "") -> Payout:
+    """Approve (PAY-A02): the approver chooses how to pay — from the balance (default) or, where the profile
+    has scan-to-pay (Pinduoduo), by scan with a channel (the payout then awaits its top-up, PAY-Q01/Q02), so
+    a request on an order only scan can pay (PAY-Q03) or in a shop whose balance is blocked (PAY-Q04) can
+    still be approved. Every order and shop rule is checked again now, not the requester's quota; a failed
     check answers the rule's code and leaves the request pending. The payout's applicant is the requester,
     `approved_by` the approver; it counts against neither one's quota."""
     request = _lock_request(request)
@@ -539,7 +574,9 @@ def payout_request_approve(*, request: PayoutRequest, actor: User) -> Payout:
     if not transition_allowed(request, RequestStatus.APPROVED):
         raise ApplicationError(PayoutError.REQUEST_NOT_PENDING)
     data = PayoutInput(type=request.type, amount=request.amount, reason=request.reason,
-                       buyer_message=request.buyer_message, product_id=request.product_id)
+                       buyer_message=request.buyer_message, product_id=request.product_id,
+                       pay_method=pay_method or PayMethod.BALANCE,
+                       scan_channel=scan_channel if pay_method == PayMethod.SCAN else "")
     payout = payout_create(order=request.order, data=data, actor=actor, approved_by=actor, request=request)
     request.decided_by, request.decided_at, request.payout = actor, now(), payout
     transition(request, RequestStatus.APPROVED, actor=actor, event=PayoutOrderEventType.REQUEST_APPROVED,

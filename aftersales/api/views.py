@@ -224,6 +224,7 @@ class TicketListApi(TicketScopedMixin, ListAPIView):
         status = serializers.ChoiceField(choices=Ticket._meta.get_field("status").choices, required=False)
         quick = serializers.ChoiceField(choices=sorted(QUICK_FILTERS), required=False)
         label = serializers.ChoiceField(choices=sorted(LABEL_FILTERS), required=False)
+        order_no = serializers.CharField(required=False, max_length=64, help_text="the tickets of one order")
 
     def get_permissions(self):
         return [IsBuyer()] if self.request.method == "POST" else [IsTicketReader()]
@@ -231,7 +232,12 @@ class TicketListApi(TicketScopedMixin, ListAPIView):
     def get_queryset(self):
         filters = self.TicketListFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return ticket_list(qs=self.scoped(_tickets()), **filters.validated_data)
+        data = dict(filters.validated_data)
+        order_no = data.pop("order_no", "")
+        qs = self.scoped(_tickets())
+        if order_no:
+            qs = qs.filter(order__order_no=order_no)
+        return ticket_list(qs=qs, **data)
 
     @extend_schema(parameters=[TicketListFilterSerializer], responses=TicketOutputSerializer(many=True))
     def get(self, request, *args, **kwargs):

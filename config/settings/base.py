@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "payouts.rails",  # real payment rails (WeChat Pay, Alipay) behind payouts.provider, per shop
     "aftersales",
     "logistics",
+    "chattools",
 ]
 
 MIDDLEWARE = [

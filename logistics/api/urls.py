@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("interception-contracts/", views.ContractListCreateApi.as_view(), name="interception-contract-list"),
+    path("interception-contracts/<int:pk>/", views.ContractDetailApi.as_view(), name="interception-contract-detail"),
+    path("interception-contracts/<int:pk>/end/", views.ContractEndApi.as_view(), name="interception-contract-end"),
     path("interception-contracts/<int:pk>/approve/", views.ContractApproveApi.as_view(),
          name="interception-contract-approve"),
     path("interception-contracts/<int:pk>/reject/", views.ContractRejectApi.as_view(),

@@ -74,6 +74,8 @@ class ContractOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
     reviewed_at = serializers.DateTimeField(allow_null=True)
+    ended_by = serializers.CharField(source="ended_by.username", allow_null=True, default=None)
+    ended_at = serializers.DateTimeField(allow_null=True)
     events = DomainEventSerializer(many=True)
 
 
@@ -118,7 +120,8 @@ class ClaimOutputSerializer(serializers.Serializer):
 
 
 def _contracts():
-    return InterceptionContract.objects.select_related("shop", "outlet", "requested_by", "reviewed_by").prefetch_related(
+    return InterceptionContract.objects.select_related("shop", "outlet", "requested_by", "reviewed_by",
+                                                       "ended_by").prefetch_related(
         "events__actor")
 
 
@@ -200,6 +203,42 @@ class ContractRejectApi(TenantScopedMixin, APIView):
         data = self.ContractRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.contract_reject(contract=contract, reason=data.validated_data["reason"], actor=request.user)
+        return Response(ContractOutputSerializer(_contracts().get(pk=pk)).data)
+
+
+class ContractDetailApi(TenantScopedMixin, APIView):
+    """GET one contract with its history; PATCH `agreed_price` (main account, INT-10): it applies to
+    interceptions requested afterwards, earlier ones keep theirs."""
+
+    permission_classes = [IsShopMember]
+
+    class ContractPriceInputSerializer(serializers.Serializer):
+        agreed_price = serializers.DecimalField(**MONEY_FIELD, min_value=0)
+
+    @extend_schema(responses=ContractOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(ContractOutputSerializer(get_object_or_404(self.scoped(_contracts()), pk=pk)).data)
+
+    @extend_schema(request=ContractPriceInputSerializer, responses=ContractOutputSerializer)
+    def patch(self, request, pk: int):
+        contract = get_object_or_404(self.scoped(InterceptionContract.objects.all()), pk=pk)
+        data = self.ContractPriceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.contract_price_change(contract=contract, agreed_price=data.validated_data["agreed_price"],
+                                       actor=request.user)
+        return Response(ContractOutputSerializer(_contracts().get(pk=pk)).data)
+
+
+class ContractEndApi(TenantScopedMixin, APIView):
+    """The main account ends a contract (INT-10): status `ended`; new offline interceptions through the outlet
+    answer `no_active_contract`, running ones finish at their price."""
+
+    permission_classes = [IsShopMember]
+
+    @extend_schema(request=None, responses=ContractOutputSerializer)
+    def post(self, request, pk: int):
+        contract = get_object_or_404(self.scoped(InterceptionContract.objects.all()), pk=pk)
+        services.contract_end(contract=contract, actor=request.user)
         return Response(ContractOutputSerializer(_contracts().get(pk=pk)).data)
 
 

@@ -1,13 +1,20 @@
 """待处理 (PAY-A02, A03): the approval queue. The main account (and Pinduoduo customer-service admins) approve
 or reject; a requester sees only their own requests and outcomes."""
 
-from django.contrib import admin
+import secrets
+
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import PayoutRequest, RequestStatus
+from core import idempotency
+from core.errors import ApplicationError
+
+from ..models import PayMethod, PayoutRequest, RequestStatus, ScanChannel
 from ..selectors import payout_request_decision_refusal, payout_requests_visible
 from ..services import payout_request_approve, payout_request_reject
 from .base import SmallPayoutsAdmin
@@ -67,18 +74,78 @@ class PayoutRequestAdmin(SmallPayoutsAdmin):
         decide = pending and payout_request_decision_refusal(actor=request.user, request=obj) is None
         return {
             "can_decide": decide,
+            "scan_enabled": obj.shop.profile.scan_to_pay_enabled,
+            "scan_channels": ScanChannel.choices,
             "not_decider": not decide,  # the requester sees the duplicate warning, not the approver's checks
             # PAY-F04: the approver sees the same duplicate warning as the operator.
             "panel": panel_for(order=obj.order, user=request.user, amount=obj.amount) if pending else None,
         }
 
     def approve_view(self, request, object_id):
-        """Approve: every order and shop rule is checked again; a failure leaves the request pending."""
-        def approve(obj):
-            payout = payout_request_approve(request=obj, actor=request.user)
-            return gettext("Approved: payout #%(id)s was created.") % {"id": payout.pk}
+        """Approve (PAY-A02) in two steps: the approver chooses balance or scan (with a channel, where the
+        profile has scan-to-pay), then a confirmation page states the method and the amount before any money
+        moves; the confirm runs once under its token (core.idempotency). Every order and shop rule is checked
+        again then; a failure says why and leaves the request pending."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        refusal = payout_request_decision_refusal(actor=request.user, request=obj)
+        if refusal is None and obj.status != RequestStatus.PENDING:
+            from ..errors import PayoutError
 
-        return self.act(request, object_id, approve)
+            refusal = ApplicationError(PayoutError.REQUEST_NOT_PENDING)
+        if refusal is not None:
+            self.message_user(request, refusal.text(), messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
+        scan_enabled = obj.shop.profile.scan_to_pay_enabled
+        method = request.POST.get("pay_method") or PayMethod.BALANCE
+        channel = request.POST.get("scan_channel") or ""
+        if method not in PayMethod.values or (method == PayMethod.SCAN and channel not in ScanChannel.values):
+            self.message_user(request, gettext("Choose WeChat Pay or Alipay to pay by scanning."), messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
+        if method != PayMethod.SCAN:
+            channel = ""
+        if request.POST.get("step") != "confirm":
+            context = {
+                **self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
+                "title": gettext("Confirm the approval"), "subtitle": f"#{obj.pk} {obj.order.order_no}",
+                "pay_method": method, "scan_channel": channel, "token": secrets.token_urlsafe(24),
+                "method_label": (gettext("by scan-to-pay (%(channel)s)") % {"channel": ScanChannel(channel).label}
+                                 if method == PayMethod.SCAN else gettext("from the shop balance")),
+                "scan_enabled": scan_enabled,
+                "panel": panel_for(order=obj.order, user=request.user, amount=obj.amount),
+            }
+            return TemplateResponse(request, "admin/payouts/payoutrequest/approve_confirm.html", context)
+        token = (request.POST.get("token") or "").strip()
+        if not token or len(token) > 200:
+            self.message_user(request, gettext("This confirmation has expired; please confirm again."), messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
+
+        def run():
+            return payout_request_approve(request=obj, actor=request.user, pay_method=method, scan_channel=channel)
+
+        try:
+            result = idempotency.once(
+                user=request.user, key=f"admin:approve:{token}", wait=True,
+                fingerprint=idempotency.fingerprint_of(obj.pk, method, channel),
+                run=run, store=lambda payout: (201, {"payout": payout.pk}))
+        except ApplicationError as exc:
+            if exc.error is idempotency.KEY_REUSED:
+                self.message_user(request, gettext("This confirmation was already used; please start again."),
+                                  messages.ERROR)
+            else:  # the re-check failed: the request stays pending, and the page says why
+                self.message_user(request, gettext("The request stays pending: %(why)s") % {"why": exc.text()},
+                                  messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
+        if isinstance(result, idempotency.IdempotencyKey):
+            self.message_user(request, gettext("This approval was already submitted; nothing was paid twice."),
+                              messages.WARNING)
+            return HttpResponseRedirect(self.change_url(obj))
+        self.message_user(request, gettext("Approved: payout #%(id)s was created.") % {"id": result.pk},
+                          messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(obj))
 
     def reject_view(self, request, object_id):
         def reject(obj):

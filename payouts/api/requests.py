@@ -10,7 +10,7 @@ from core.permissions import IsShopMember
 from core.schema import page_parameter
 from core.views import TenantScopedMixin
 
-from ..models import PayoutRequest, RequestStatus
+from ..models import PayMethod, PayoutRequest, RequestStatus, ScanChannel
 from ..selectors import payout_requests_visible
 from ..services import payout_request_approve, payout_request_create, payout_request_reject
 from .common import IDEMPOTENCY_HEADER, errors, get_object_or_404, paginated
@@ -56,16 +56,34 @@ class _RequestObjectMixin(TenantScopedMixin):
 
 
 class PayoutRequestApproveApi(_RequestObjectMixin, APIView):
-    """Approve (PAY-A02): every order and shop rule is checked again now; the payout's applicant is the
-    requester and `approved_by` the approver. Answers the payout created."""
+    """Approve (PAY-A02): the approver chooses `pay_method` — `balance` (default) or, on Pinduoduo, `scan` with
+    a `scan_channel` (the payout then awaits its top-up); every order and shop rule is checked again now, and
+    a refusal leaves the request pending. The payout's applicant is the requester and `approved_by` the
+    approver. Answers the payout created."""
 
     permission_classes = [IsShopMember]
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: PayoutOutputSerializer, **errors(403, 404, 409, 422, 429)})
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PayoutRequestApproveInput"
+
+        pay_method = serializers.ChoiceField(choices=PayMethod.choices, required=False, default=PayMethod.BALANCE)
+        scan_channel = serializers.ChoiceField(choices=ScanChannel.choices, required=False, allow_blank=True,
+                                               default="")
+
+        def validate(self, attrs):
+            if attrs["pay_method"] == PayMethod.SCAN and not attrs["scan_channel"]:
+                raise serializers.ValidationError({"scan_channel": ["wechat or alipay with scan"]})
+            return attrs
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_HEADER],
+                   responses={201: PayoutOutputSerializer, **errors(400, 403, 404, 409, 422, 429)})
     @idempotent
     def post(self, request, request_id: int):
-        payout = payout_request_approve(request=self.get_payout_request(request_id), actor=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payout = payout_request_approve(request=self.get_payout_request(request_id), actor=request.user,
+                                        **data.validated_data)
         return Response(payout_body(payout.pk), status=status.HTTP_201_CREATED)
 
 

@@ -315,6 +315,18 @@ def test_rs07_an_unused_window_closes_the_ticket(demo, clock):
             tracking_no="YT8800000000009")
 
 
+def test_rs07_a_buyer_after_the_window_closed_the_ticket_gets_intervention_window_closed(demo, clock):
+    """RS-07 (API.md): once the window's clock closed the ticket, intervening or modifying answers
+    `intervention_window_closed` (409), not `ticket_not_actionable`."""
+    rejected = ticket_reject(ticket=reship("DY1022"), actor=user("dy_admin"), reason="x")
+    clock.shift(hours=48)
+    assert reship_window_close_sweep() == 1
+    error = refused("intervention_window_closed", ticket_intervene, ticket=rejected, actor=user("buyer_ok"))
+    assert error.error.status == 409
+    refused("intervention_window_closed", ticket_modify, ticket=rejected, actor=user("buyer_ok"), reason="other")
+    assert fresh(rejected).status == TicketStatus.CLOSED
+
+
 def test_rs07_after_a_missed_shipment_the_buyer_may_intervene(demo, clock):
     """RS-07: missing_items approved and not shipped → the buyer may ask for intervention within 48 h of the
     missed deadline."""

@@ -54,14 +54,14 @@ def test_pay_f04_main_account_initiates_a_payout_from_the_order_and_finds_it_in_
     with page.expect_navigation():
         page.click("[data-testid=payout-tabs] >> text=打款记录")
     rows = page.inner_text("#result_list")
-    assert "DY1022" in rows and "6.00" in rows and "待打款" in rows
+    assert "DY1022" in rows and "6.00" in rows and ("打款中" in rows or "打款成功" in rows)  # PAY-S01: submitted at once
     screenshot("payout-records-zh")
     assert Payout.objects.count() == 1
 
     # PAY-R02: the order detail lists the payout and links to it.
     page.goto(f"{live_server.url}/admin/orders/order/{payout.order_id}/change/")
     block = page.inner_text("[data-testid=order-payouts]")
-    assert f"#{payout.pk}" in block and "6.00" in block and "待打款" in block
+    assert f"#{payout.pk}" in block and "6.00" in block and ("打款中" in block or "打款成功" in block)
     screenshot("order-detail-payouts-zh")
 
 
@@ -89,6 +89,11 @@ def test_pay_a02_sub_account_request_is_approved_by_the_main_account_in_the_pend
     screenshot("payout-request-approve-zh")
     with page.expect_navigation():
         page.click("[data-testid=approve]")
+    summary = page.inner_text("[data-testid=approve-summary]")  # PAY-A02: method and amount before money moves
+    assert "5.00" in summary and "余额" in summary and not Payout.objects.exists()
+    screenshot("payout-request-approve-confirm-zh")
+    with page.expect_navigation():
+        page.click("[data-testid=approve-confirm]")
     assert "已同意" in page.inner_text("ul.messagelist")
     request.refresh_from_db()
     payout = Payout.objects.get()

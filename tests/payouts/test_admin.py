@@ -60,7 +60,7 @@ def money_snapshot():
 # ---------------------------------------------------------------------------------------------- 发起打款
 
 
-def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_refund(client, users, orders, pay):
+def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_refund(client, users, orders, pay, rail_busy):
     earlier = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_cs1"])
     html = signed_in(client, users, "dy_admin").get(initiate_url("DY1022"))
     assert html.status_code == 200
@@ -74,7 +74,7 @@ def test_pay_f04_initiate_page_lists_earlier_payouts_and_the_platforms_shipping_
     assert "该订单有打款中的记录" not in text  # pending, not processing
 
 
-def test_pay_f04_processing_payout_shows_do_not_pay_twice(client, users, orders, pay):
+def test_pay_f04_processing_payout_shows_do_not_pay_twice(client, users, orders, pay, rail_busy):
     payout = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_admin"])
     payout_continue(payout=payout, actor=users["dy_admin"])
     assert Payout.objects.get(pk=payout.pk).status == "processing"
@@ -114,7 +114,7 @@ def test_pay_f05_pinduoduo_sub_without_quota_sees_why_the_balance_cannot_be_used
     assert "6.00" in text  # PAY-F04: the platform's shipping-fee refund on this order
 
 
-def test_pay_s01_confirm_creates_one_payout_and_a_resubmitted_token_creates_nothing(client, users, orders):
+def test_pay_s01_confirm_creates_one_payout_and_a_resubmitted_token_creates_nothing(client, users, orders, rail_busy):
     signed_in(client, users, "dy_admin")
     page = preview(client, "DY1022", amount="12.50", product_id="DY-SH-007")
     assert page.context["step"] == "confirm"
@@ -203,7 +203,7 @@ def test_pay_l08_douyin_sub_without_quota_does_not_see_the_payout_pages(client, 
     assert client.get(initiate_url("DY1022")).status_code == 200
 
 
-def test_platform_staff_read_payouts_but_cannot_initiate(client, users, orders, pay):
+def test_platform_staff_read_payouts_but_cannot_initiate(client, users, orders, pay, rail_busy):
     payout = payout_create(order=orders["DY1022"], data=pay("3.00"), actor=users["dy_admin"])
     signed_in(client, users, "ops1")
     assert client.get(initiate_url("DY1022")).status_code == 403
@@ -267,7 +267,7 @@ def test_pay_q01_douyin_form_offers_no_scan_to_pay(client, users, orders):
 
 
 @pytest.fixture
-def records(users, orders, pay, no_interval):
+def records(users, orders, pay, no_interval, rail_busy):
     a = payout_create(order=orders["DY1001"], data=pay("4.00"), actor=users["dy_admin"])
     b = payout_create(order=orders["DY1022"], data=pay("6.00", product_id="DY-SH-007"), actor=users["dy_cs1"])
     c = payout_create(order=orders["DY1022"], data=pay("7.00"), actor=users["dy_admin"])
@@ -398,6 +398,16 @@ def test_pay_c03_resend_is_refused_for_a_payout_that_is_not_failed(client, users
 # ---------------------------------------------------------------------------------------------- 待处理
 
 
+def approve_in_admin(client, request_pk, follow=False, **data):
+    """PAY-A02: choose the method, read the confirmation page, confirm."""
+    url = reverse("admin:payouts_payoutrequest_approve", args=[request_pk])
+    page = client.post(url, data)
+    if page.status_code != 200:
+        return client.get(page["Location"]) if follow else page
+    token = page.context["token"]
+    return client.post(url, {**data, "step": "confirm", "token": token}, follow=follow)
+
+
 @pytest.fixture
 def pdd_request(users, orders, pay):
     return payout_request_create(order=orders["PDD2001"], data=pay("5.00"), actor=users["pdd_cs2"])
@@ -410,7 +420,7 @@ def test_pay_a02_main_account_approves_from_the_queue_with_the_duplicate_warning
     page = client.get(reverse("admin:payouts_payoutrequest_change", args=[pdd_request.pk]))
     text = text_of(page)
     assert "平台已向买家退运费" in text and "6.00" in text and 'data-testid="approve"' in page.content.decode()
-    client.post(reverse("admin:payouts_payoutrequest_approve", args=[pdd_request.pk]))
+    approve_in_admin(client, pdd_request.pk)
     pdd_request.refresh_from_db()
     payout = pdd_request.payout
     assert pdd_request.status == "approved" and pdd_request.decided_by.username == "pdd_admin"
@@ -421,8 +431,7 @@ def test_pay_a02_main_account_approves_from_the_queue_with_the_duplicate_warning
 def test_pay_a02_a_failed_recheck_shows_the_rule_and_leaves_the_request_pending(client, users, pdd_request):
     Shop.objects.filter(key="pdd").update(withdrawal_frozen=True)
     before = money_snapshot()
-    response = signed_in(client, users, "pdd_lead").post(
-        reverse("admin:payouts_payoutrequest_approve", args=[pdd_request.pk]), follow=True)
+    response = approve_in_admin(signed_in(client, users, "pdd_lead"), pdd_request.pk, follow=True)
     assert "货款提现被冻结,无法发起打款" in text_of(response) and "PAY-E08" not in text_of(response)  # SEC-06
     pdd_request.refresh_from_db()
     assert pdd_request.status == "pending" and money_snapshot() == before
@@ -460,9 +469,30 @@ def test_pay_a03_requesters_see_only_their_own_requests_and_cannot_decide(client
 def test_pay_a02_douyin_customer_service_admins_do_not_exist_and_main_decides(client, users, orders, pay):
     request = payout_request_create(order=orders["DY1022"], data=pay("5.00"), actor=users["dy_cs1"])
     signed_in(client, users, "dy_admin")
-    client.post(reverse("admin:payouts_payoutrequest_approve", args=[request.pk]))
+    approve_in_admin(client, request.pk)
     request.refresh_from_db()
     assert request.status == "approved" and request.payout.approved_by.username == "dy_admin"
+
+
+def test_pay_a02_admin_approval_by_scan_states_method_and_amount_before_money_moves(client, users, pdd_request):
+    """PAY-A02 (revised): the approver chooses scan with a channel; the confirmation page states the method and
+    the amount and nothing moves until it is confirmed; a second confirm under the same token pays nothing."""
+    signed_in(client, users, "pdd_admin")
+    page = client.get(reverse("admin:payouts_payoutrequest_change", args=[pdd_request.pk]))
+    assert 'data-testid="approve-pay-method"' in page.content.decode()
+    before = money_snapshot()
+    url = reverse("admin:payouts_payoutrequest_approve", args=[pdd_request.pk])
+    confirm = client.post(url, {"pay_method": "scan", "scan_channel": "alipay"})
+    text = text_of(confirm)
+    assert "5.00" in text and "扫码" in text and "支付宝" in text and "PDD2001" in text
+    assert money_snapshot() == before and not Payout.objects.exists()
+    data = {"pay_method": "scan", "scan_channel": "alipay", "step": "confirm", "token": confirm.context["token"]}
+    client.post(url, data)
+    client.post(url, data)
+    pdd_request.refresh_from_db()
+    assert pdd_request.status == "approved" and Payout.objects.count() == 1
+    assert (pdd_request.payout.status, pdd_request.payout.scan_channel) == ("awaiting_top_up", "alipay")
+    assert money_snapshot()[2] == before[2]  # the balance is not touched (no ledger entry)
 
 
 # ---------------------------------------------------------------------------------------------- the order detail

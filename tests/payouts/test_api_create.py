@@ -16,7 +16,8 @@ from tests.payouts.api_support import BODY, PDD_BODY, at, balance, create, error
 pytestmark = pytest.mark.django_db
 
 
-def test_pay_s01_post_payouts_creates_a_pending_payout_holding_its_amount_once(demo, api):
+def test_pay_s01_post_payouts_creates_a_payout_submitted_at_once_holding_its_amount_once(demo, api):
+    """PAY-S01 (revised): the payout is submitted at once (processing), its amount held once."""
     before = balance("dy")
     response = api("tok-dy_admin").post("/api/v1/payouts/", BODY, format="json")
     assert response.status_code == 201, response.json()
@@ -24,14 +25,14 @@ def test_pay_s01_post_payouts_creates_a_pending_payout_holding_its_amount_once(d
     payout = Payout.objects.get()
     assert body["id"] == payout.pk
     assert body["order_no"] == "DY1001" and body["type"] == "shipping_fee" and body["amount"] == "12.50"
-    assert body["status"] == "pending" and body["failure_reason"] == ""
+    assert body["status"] == "processing" and body["failure_reason"] == ""
     assert body["reason"] == "运费补偿" and body["buyer_message"] == "已为您补运费"
     assert body["pay_method"] == "balance" and body["scan_channel"] == "" and body["qr"] is None
     assert body["applicant"] == "dy_admin" and body["approved_by"] is None
     assert body["product_id"] == ""
-    assert at(body["deadline"]) == payout.auto_submit_at and at(body["created_at"]) == payout.created_at
+    assert at(body["deadline"]) == payout.close_at and at(body["created_at"]) == payout.created_at
     assert body["cards"] == []
-    assert [e["type"] for e in body["events"]] == ["created"]
+    assert [e["type"] for e in body["events"]] == ["created", "submitted"]
     assert body["events"][0]["actor"] == "dy_admin" and at(body["events"][0]["at"])
     assert body["return_due_at"] is None and body["returned_at"] is None
     assert balance("dy") == before - Decimal("12.50")

@@ -48,7 +48,7 @@ def test_detail_of_another_shops_payout_is_404(demo, api):
     error_of(api("tok-dy_admin").get("/api/v1/payouts/999999/"), 404, "not_found")
 
 
-def test_pay_s02_continue_submits_a_pending_payout_without_a_second_debit(demo, api):
+def test_pay_s02_continue_submits_a_pending_payout_without_a_second_debit(demo, api, rail_busy):
     client = api("tok-dy_admin")
     created = create(client)
     after_create = balance("dy")
@@ -56,15 +56,15 @@ def test_pay_s02_continue_submits_a_pending_payout_without_a_second_debit(demo, 
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "processing"
-    assert [e["type"] for e in body["events"]] == ["created", "continued"]
-    assert body["events"][1]["actor"] == "dy_admin"
+    assert [e["type"] for e in body["events"]] == ["created", "submitted", "submission_refused", "continued"]
+    assert body["events"][3]["actor"] == "dy_admin"
     assert at(body["deadline"]) == Payout.objects.get().close_at
     assert balance("dy") == after_create
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYOUT_HOLD).count() == 1
     assert ledger_drifts() == []
 
 
-def test_pay_s02_continuing_a_payout_that_is_not_pending_answers_409(demo, api):
+def test_pay_s02_continuing_a_payout_that_is_not_pending_answers_409(demo, api, rail_busy):
     client = api("tok-dy_admin")
     created = create(client)
     assert client.post(f"/api/v1/payouts/{created['id']}/continue/").status_code == 200
@@ -73,7 +73,7 @@ def test_pay_s02_continuing_a_payout_that_is_not_pending_answers_409(demo, api):
     assert snapshot() == before
 
 
-def test_continue_another_shops_payout_is_404(demo, api):
+def test_continue_another_shops_payout_is_404(demo, api, rail_busy):
     created = create(api("tok-dy_admin"))
     before = snapshot()
     error_of(api("tok-pdd_admin").post(f"/api/v1/payouts/{created['id']}/continue/"), 404, "not_found")

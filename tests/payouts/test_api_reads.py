@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def records(demo, api):
+def records(demo, api, rail_busy):
     """Three Douyin payouts an hour apart (two applicants, one processing) and one Pinduoduo payout."""
     t0 = now().replace(microsecond=0)
     made = {}
@@ -154,7 +154,7 @@ def test_panel_shows_eligibility_remaining_and_platform_shipping_refunds_pay_f04
     assert body["available_balance"] == "19500.00" and body["scan_to_pay"] is False
 
 
-def test_pay_f04_f05_panel_after_a_payout_lists_it_and_what_is_left(demo, api):
+def test_pay_f04_f05_panel_after_a_payout_lists_it_and_what_is_left(demo, api, rail_busy):
     created = create(api("tok-dy_cs1"), order_no="DY1022", amount="10.00")
     api("tok-dy_admin").post(f"/api/v1/payouts/{created['id']}/continue/")
     body = api("tok-dy_cs1").get("/api/v1/orders/DY1022/payout-panel/").json()

@@ -59,7 +59,7 @@ def test_pay_a03_requester_sees_only_their_own_the_main_account_all(demo, api):
              404, "not_found")
 
 
-def test_pay_a02_main_account_approves_the_payout_applicant_is_the_requester(demo, api):
+def test_pay_a02_main_account_approves_the_payout_applicant_is_the_requester(demo, api, rail_busy):
     request = _request(api("tok-dy_cs1"), amount="80.00")  # over dy_cs1's 50.00 per payout: not re-checked
     before = balance("dy")
     response = api("tok-dy_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/", HTTP_IDEMPOTENCY_KEY="a-1")
@@ -241,3 +241,37 @@ def test_request_and_notification_lists_query_counts_do_not_grow_with_rows(demo,
     assert (_queries(client, "/api/v1/payout-requests/"), _queries(client, "/api/v1/payout-notifications/")) == few
     assert client.get("/api/v1/payout-requests/").json()["count"] == 17
     assert client.get("/api/v1/payout-notifications/").json()["count"] == 17
+
+
+def test_pay_a02_approver_pays_by_scan_where_the_balance_is_blocked(demo, api):
+    """PAY-A02 (revised): in a Pinduoduo shop whose balance is blocked (PAY-Q04 a) balance approval is refused
+    and the request stays pending; the approver chooses scan with a channel and the payout awaits its top-up."""
+    from accounts.models import Shop
+
+    request = _request(api("tok-pdd_cs2"), **PDD_BODY)
+    Shop.objects.filter(key="pdd").update(zero_fee_entry=True, deposit_paid=False)
+    before = snapshot()
+    refused = error_of(api("tok-pdd_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/"), 422,
+                       "balance_payment_not_allowed")
+    assert "zero_fee_entry" in refused["reasons"]
+    assert snapshot() == before and PayoutRequest.objects.get().status == "pending"
+    error_of(api("tok-pdd_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/", {"pay_method": "scan"},
+                                       format="json"), 400, "invalid")
+    response = api("tok-pdd_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/",
+                                         {"pay_method": "scan", "scan_channel": "wechat"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["status"], body["pay_method"], body["scan_channel"]) == ("awaiting_top_up", "scan", "wechat")
+    assert body["qr"]["channel"] == "wechat" and body["applicant"] == "pdd_cs2" and body["approved_by"] == "pdd_admin"
+    assert before[5] == LedgerEntry.objects.count()  # no ledger movement
+    assert Payout.objects.get().held == 0  # a scan payout holds nothing
+    assert PayoutRequest.objects.get().status == "approved"
+
+
+def test_pay_a02_douyin_approval_by_scan_is_refused_and_the_request_stays_pending(demo, api):
+    """PAY-A02: scan-to-pay exists only where the profile has it (PAY-Q01 on Douyin)."""
+    request = _request(api("tok-dy_cs2"))
+    error_of(api("tok-dy_admin").post(f"/api/v1/payout-requests/{request['id']}/approve/",
+                                      {"pay_method": "scan", "scan_channel": "alipay"}, format="json"),
+             422, "scan_not_supported")
+    assert PayoutRequest.objects.get().status == "pending" and not Payout.objects.exists()

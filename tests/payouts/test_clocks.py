@@ -59,6 +59,7 @@ def test_pay_s02_s03_s06_c03_q02_clocks_run_twice_at_once_change_nothing_twice(d
     users = {u.username: u for u in User.objects.all()}
     orders = {o.order_no: o for o in Order.objects.all()}
     data = PayoutInput(type="other", amount=Decimal("20.00"), reason="补偿", buyer_message="补偿")
+    User.objects.filter(pk=orders["DY1001"].buyer_id).update(sandbox_wallet="rail_busy")  # pending (PAY-S01)
     with time_machine.travel(start, tick=False):
         pending = payout_create(order=orders["DY1001"], data=data, actor=users["dy_admin"])
         no_answer = payout_create(order=orders["PDD2006"], data=data, actor=users["pdd_admin"])

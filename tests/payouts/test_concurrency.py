@@ -149,7 +149,7 @@ def test_pay_l09_balance_under_16_threads(shop):
     assert shop["shop"].account.__class__.objects.get(shop=shop["shop"]).balance == Decimal("10.00")
 
 
-def test_pay_s02_continue_storm_submits_once_and_never_debits_again(shop):
+def test_pay_s02_continue_storm_submits_once_and_never_debits_again(shop, rail_busy):
     payout = payout_create(order=shop["orders"][0], data=data("10.00"), actor=shop["main"])
     outcomes = race(lambda: payout_continue(payout=payout, actor=shop["main"]), [()] * THREADS)
     assert outcomes == Counter({"ok": 1, "payout_not_pending": 15})
@@ -165,7 +165,7 @@ def test_pay_a02_approval_storm_makes_one_payout(shop):
     assert_books(shop["shop"], 1)
 
 
-def test_pay_s07_callback_storm_releases_a_douyin_hold_once(shop):
+def test_pay_s07_callback_storm_releases_a_douyin_hold_once(shop, rail_busy):
     payout = payout_create(order=shop["orders"][0], data=data("10.00"), actor=shop["main"])
     payout_continue(payout=payout, actor=shop["main"])
     result = ProviderResult("failed", "ACCOUNT_INVALID")

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.models import CalendarDay, LedgerEntry, ShopAccount
+from accounts.models import CalendarDay, LedgerEntry, ShopAccount, User
 from accounts.selectors import ledger_drifts
 from core.clocks import run_all
 from core.errors import ApplicationError
@@ -56,32 +56,89 @@ def processing(payout, actor):
 # ---- statuses and money ----------------------------------------------------------------------------
 
 
-def test_pay_s02_continue_submits_without_second_debit_and_not_pending_answers_409(orders, users, pay):
+def test_pay_s01_douyin_payout_is_submitted_at_once_and_succeeds_without_a_click(orders, users, pay):
+    """PAY-S01 (revised): a Douyin balance payout is processing at once and succeeds with no operator action."""
     before = balance("dy")
     payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
-    payout = payout_continue(payout=payout, actor=users["dy_admin"])
     assert payout.status == "processing"
     assert balance("dy") == before - Decimal("10.00")
+    run_all()
+    payout.refresh_from_db()
+    assert payout.status == "succeeded"
+    assert [e.type for e in payout.events.all()] == ["created", "submitted", "succeeded"]
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
+
+
+def test_pay_s01_s02_rail_busy_payout_is_pending_and_continue_submits_without_second_debit(orders, users, pay,
+                                                                                        rail_busy):
+    """PAY-S01: pending only when the rail refused the submission; PAY-S02: continue submits it again, never
+    debiting again, and continuing a payout that is not pending answers payout_not_pending."""
+    before = balance("dy")
+    payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
+    payout.refresh_from_db()
+    assert payout.status == "pending"
+    assert balance("dy") == before - Decimal("10.00")
+    payout = payout_continue(payout=payout, actor=users["dy_admin"])
+    payout.refresh_from_db()
+    assert payout.status == "processing"
     with pytest.raises(ApplicationError) as info:
         payout_continue(payout=payout, actor=users["dy_admin"])
     assert (info.value.code, info.value.error.status) == ("payout_not_pending", 409)
     assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
-    assert [e.type for e in payout.events.all()] == ["created", "continued"]
+    assert [e.type for e in payout.events.all()] == ["created", "submitted", "submission_refused", "continued"]
+    run_all()
+    payout.refresh_from_db()
+    assert payout.status == "succeeded" and balance("dy") == before - Decimal("10.00")
+    assert ledger_drifts() == []
 
 
 def test_pay_s02_douyin_pending_auto_submitted_at_30_minutes_and_settled_in_the_same_sweep(orders, users, pay):
+    """PAY-S02: a payout the rail refused (rail_busy) is re-submitted by the clock 30 min after creation."""
+    User.objects.filter(pk=orders["DY1001"].buyer_id).update(sandbox_wallet="rail_busy")
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         payout = payout_create(order=orders["DY1001"], data=pay(), actor=users["dy_admin"])
     with time_machine.travel(start + dt.timedelta(minutes=29, seconds=59), tick=False):
+        run_all()  # the settle sweep finds the submission lost, submits it: refused → pending
+        assert Payout.objects.get(pk=payout.pk).status == "pending"
         run_all()
         assert Payout.objects.get(pk=payout.pk).status == "pending"
     with time_machine.travel(start + dt.timedelta(minutes=30), tick=False):
         run_all()
     payout.refresh_from_db()
     assert payout.status == "succeeded"
-    assert [e.type for e in payout.events.all()] == ["created", "auto_submitted", "succeeded"]
+    assert [e.type for e in payout.events.all()] == ["created", "submitted", "submission_refused", "auto_submitted",
+                                                     "succeeded"]
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
     assert ledger_drifts() == []
+
+
+def test_pay_s01_transient_error_at_submission_makes_the_payout_pending_not_a_silent_loop(orders, users, pay,
+                                                                                         monkeypatch):
+    """PAY-S01: a rail that cannot be reached at submission leaves the payout pending (visible, with the
+    refusal on its timeline) for the operator or the clock; nothing is resubmitted behind anyone's back."""
+    from payouts.provider import SandboxProvider, SubmissionRefused
+
+    def unreachable(self, transfer):
+        raise ConnectionError("rail down")
+
+    payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
+    monkeypatch.setattr(SandboxProvider, "submit", unreachable)
+    run_all()
+    payout.refresh_from_db()
+    assert payout.status == "pending"
+    assert payout.events.filter(type="submission_refused", params__error_code="UNREACHABLE").count() == 1
+
+    def busy(self, transfer):
+        raise SubmissionRefused("SYSTEM_BUSY")
+
+    monkeypatch.setattr(SandboxProvider, "submit", busy)
+    with time_machine.travel(payout.auto_submit_at, tick=False):
+        run_all()
+    payout.refresh_from_db()
+    assert payout.status == "pending"  # refused again: pending again, once per clock run
+    assert payout.events.filter(type="submission_refused").count() == 2
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
 
 
 def test_pay_s02_pinduoduo_submits_at_once(orders, users, pay):
@@ -301,6 +358,25 @@ def test_pay_c02_submitted_card_retries_at_once_and_pay_c04_masks_the_account(or
     assert ledger_drifts() == []
 
 
+def test_pay_c02_seed_001_chat_gets_the_confirmation_and_the_shops_auto_reply(orders, users, pay):
+    """PAY-C02, seed 001 「聊天页会自动发送确认信息,以及商家的自动回复」: the chat gets the confirmation, and the
+    shop's own auto-reply where its main account set one (empty by default: none)."""
+    from accounts.models import Shop
+
+    payout = failed_pdd_payout(orders, users, pay)
+    payout_card_submit(token=payout.cards.get().token, buyer=users["buyer_invalid"], channel="alipay",
+                       account="13800138000", name="张三")
+    chat = notification_list_about(about=payout).filter(channel="chat")
+    assert list(chat.exclude(kind="account_card").values_list("kind", flat=True)) == ["card_confirmed"]
+    Shop.objects.filter(pk=payout.shop_id).update(chat_auto_reply="亲,已为您重新打款,有问题随时联系我们~")
+    fail(Payout.objects.get(pk=payout.pk))
+    payout_card_submit(token=payout.cards.filter(status="sent").get().token, buyer=users["buyer_invalid"],
+                       channel="alipay", account="13900139000", name="张三")
+    latest = list(chat.exclude(kind="account_card").order_by("id").values_list("kind", "recipient_id", "body"))
+    assert latest[-2:] == [("card_confirmed", users["buyer_invalid"].pk, latest[-2][2]),
+                           ("shop_auto_reply", users["buyer_invalid"].pk, "亲,已为您重新打款,有问题随时联系我们~")]
+
+
 def test_pay_c02_failed_retry_sends_a_new_card(orders, users, pay):
     payout = failed_pdd_payout(orders, users, pay)
     card = payout.cards.get()
@@ -417,7 +493,7 @@ def test_pay_r01_filters_by_order_product_applicant_status_and_time(orders, user
     qs = Payout.objects.all()
     assert list(payout_list(qs=qs, filters={"order_no": "DY1002"})) == [b]
     assert list(payout_list(qs=qs, filters={"applicant": "dy_admin"})) == [a]
-    assert set(payout_list(qs=qs, filters={"status": "pending"})) == {a, b}
+    assert set(payout_list(qs=qs, filters={"status": "processing"})) == {a, b}
     assert list(payout_list(qs=qs, filters={"created_from": timezone.now() + dt.timedelta(minutes=1)})) == []
     item = orders["DY1001"].items.first()
     c = payout_create(order=orders["DY1007"], data=pay(product_id=orders["DY1007"].items.first().product_id),
@@ -454,7 +530,7 @@ def test_pay_f04_processing_payout_warning(orders, users, pay):
     assert payout_panel(order=orders["PDD2006"], actor=users["pdd_admin"])["processing_warning"]
 
 
-def test_pay_l08_douyin_sub_account_without_quota_cannot_continue(orders, users, pay):
+def test_pay_l08_douyin_sub_account_without_quota_cannot_continue(orders, users, pay, rail_busy):
     payout = payout_create(order=orders["DY1001"], data=pay(), actor=users["dy_admin"])
     with pytest.raises(ApplicationError) as info:
         payout_continue(payout=payout, actor=users["dy_cs2"])
