@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import LedgerEntry
 from accounts.selectors import ledger_drifts
 from payouts.models import Payout, PayoutCard
 from payouts.provider import Transfer, classify, provider_for
@@ -110,22 +111,30 @@ def test_pay_s07_out_of_order_wechat_callback_is_ignored(rails, start, deliver):
     assert ledger_drifts() == []
 
 
-def test_pay_s03_transient_rail_trouble_resubmits_the_same_key_and_pays_once(rails, start):
-    """PAY-S03: the rail was busy at submission (500, no bill): the sweep submits the same out_bill_no again."""
+def test_pay_s01_s03_transient_rail_trouble_leaves_the_payout_pending_until_the_rail_takes_it(
+        rails, orders, users, pay, django_capture_on_commit_callbacks):
+    """PAY-S01 (revised): the rail was busy at submission (500, no bill): the payout is pending, not resubmitted
+    in a silent loop; continued while the rail is down it stays pending; continued when the rail is back, it is
+    submitted, settles and pays once. The hold is taken once throughout."""
     rails.wechat.busy = 1
-    payout = start()
-    number = bill_no(ref(payout))
-    assert number not in rails.wechat.bills
-    payouts_settle_sweep()  # query: not found → submitted again under the same key
-    assert number in rails.wechat.bills and status(payout) == "processing"
+    order, actor = orders["DY1001"], users["dy_admin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        payout = payout_create(order=order, data=pay("12.34"), actor=actor)
+    assert status(payout) == "pending" and rails.wechat.bills == {}
     rails.wechat.down = True
-    payouts_settle_sweep()  # the rail is down: the payout waits, nothing breaks
-    assert status(payout) == "processing"
+    with django_capture_on_commit_callbacks(execute=True):
+        payout_continue(payout=payout, actor=actor)
+    assert status(payout) == "pending" and rails.wechat.bills == {}
     rails.wechat.down = False
+    with django_capture_on_commit_callbacks(execute=True):
+        payout_continue(payout=payout, actor=actor)
+    number = bill_no(ref(payout))
+    assert number in rails.wechat.bills and status(payout) == "processing"
     rails.wechat.advance(number)
     payouts_settle_sweep()
-    assert status(payout) == "succeeded" and payout.attempt == 1
+    assert status(payout) == "succeeded"
     assert rails.wechat.payments == [(number, 1234)]
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=payout.pk, kind="payout_hold").count() == 1
     assert ledger_drifts() == []
 
 
