@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("payouts.api.urls")),
     path("", include("logistics.api.urls")),
     path("", include("aftersales.api.urls")),
+    path("", include("notifications.urls")),
+    path("", include("workbench.urls")),
 ]
 
 urlpatterns = [
