@@ -11,4 +11,4 @@ class WorkbenchConfig(AppConfig):
     verbose_name = _("Workbench")
 
     def ready(self) -> None:
-        from . import sweeps  # noqa: F401  (registers the clocks)
+        from . import activity, sweeps  # noqa: F401  (registers the clocks and the scenario's activity)

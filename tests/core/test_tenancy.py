@@ -27,6 +27,7 @@ GLOBAL_MODELS = {
     "accounts.CalendarDay",
     "accounts.HistoricalCalendarDay",
     "orders.Category",
+    "workbench.ScenarioActivity",  # the scenario loader's record of applied activity keys (no page, no API)
 }
 
 
