@@ -64,12 +64,17 @@ def shop_todos(user) -> list[dict]:
         later=Count("id", filter=waiting & Q(deadline__gte=at + dt.timedelta(hours=24))),
         next_deadline=Min("deadline", filter=waiting),
         intervention=Count("id", filter=Q(status=TicketStatus.IN_INTERVENTION)))
-    reship = _link("aftersales_ticket", type__exact=TicketType.RESHIP, status__exact=TicketStatus.PENDING_MERCHANT)
+    h6, h24 = (at + dt.timedelta(hours=6)).isoformat(), (at + dt.timedelta(hours=24)).isoformat()
+    buckets = [("soon", _("reship requests approved automatically within 6 h"), "todo-reship-6h", {"deadline__lt": h6}),
+               ("today", _("reship requests: 6 to 24 h left"), "todo-reship-24h", {"deadline__gte": h6, "deadline__lt": h24}),
+               ("later", _("reship requests: more than 24 h left"), "todo-reship-later", {"deadline__gte": h24})]
+    first = next((key for key, *_rest in buckets if tickets[key]), None)  # where the next deadline falls
+    todos += [_todo(label, tickets[key], _link("aftersales_ticket", type__exact=TicketType.RESHIP,
+                                               status__exact=TicketStatus.PENDING_MERCHANT,
+                                               deadline_action__exact=DeadlineAction.AUTO_APPROVE, **window),
+                    testid=testid, hint=_countdown(tickets["next_deadline"]) if key == first else "")
+              for key, label, testid, window in buckets]
     todos += [
-        _todo(_("reship requests approved automatically within 6 h"), tickets["soon"], reship, testid="todo-reship-6h",
-              hint=_countdown(tickets["next_deadline"])),
-        _todo(_("reship requests: 6 to 24 h left"), tickets["today"], reship, testid="todo-reship-24h"),
-        _todo(_("reship requests: more than 24 h left"), tickets["later"], reship, testid="todo-reship-later"),
         _todo(_("tickets in platform intervention"), tickets["intervention"],
               _link("aftersales_ticket", status__exact=TicketStatus.IN_INTERVENTION), testid="todo-intervention"),
         _todo(_("failed interceptions"),

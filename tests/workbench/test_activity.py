@@ -28,7 +28,7 @@ def test_demo_activity_applies_through_the_services_and_once_by_key(demo):
     loaded = load_scenario(data)
     assert loaded["activity"] == len(data["activity"])
     assert set(Ticket.objects.values_list("type", flat=True)) == {"refund_only", "return_refund", "exchange", "reship"}
-    assert PayoutRequest.objects.filter(status="pending").count() == 1
+    assert PayoutRequest.objects.filter(status="pending").count() == 2
     assert set(PayoutRequest.objects.values_list("status", flat=True)) == {"pending", "approved", "rejected"}
     assert {c.status for c in InterceptionContract.objects.all()} == {"active", "pending_review"}
     assert set(Interception.objects.values_list("settlement", flat=True)) == {"online", "offline"}
