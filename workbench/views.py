@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Shop
 from core.errors import ApplicationError
 from core.export import Echo, spreadsheet_safe
+from logistics.models import Settlement
 from payouts.models import PayoutType
 
 from . import reports
@@ -59,6 +60,7 @@ def interceptions_by_outlet_table(shop_id: int, date_from: dt.date, date_to: dt.
     columns = [("outlet", _("outlet code")), ("outlet_name", _("outlet")), ("courier", _("courier")),
                ("settlement", _("settlement")), ("requested", _("requested")), ("succeeded", _("succeeded")),
                ("failed", _("failed")), ("amount_due", _("amount due (yuan)"))]
+    found = [{**r, "settlement": Settlement(r["settlement"]).label} for r in found]
     names = [f"{r['outlet_name'] or r['courier']} · {r['settlement']}" for r in found]
     chart = {"kind": "bar", "categories": names, "series": [
         {"name": str(_("succeeded")), "data": [r["succeeded"] for r in found]},
