@@ -19,6 +19,14 @@ from .models import Channel, InboxMessage, Notification
 from .selectors import inbox_of
 from .services import inbox_mark_read
 
+# The kinds of a shop person's station messages (SPEC §10), as the inbox's filter names them.
+INBOX_KINDS = {
+    "payout_failed": _("payout failed"), "payout_request_created": _("payout request to approve"),
+    "payout_request_decided": _("payout request decided"),
+    "reship_auto_approve_soon": _("reship approved automatically soon"),
+    "entry_request_created": _("request to re-open after-sales"),
+}
+
 
 def about_link(obj):
     if obj.about_type_id is None:
@@ -55,6 +63,30 @@ class NotificationAdmin(BackOfficeAdmin):
         return about_link(obj)
 
 
+class UnreadFilter(admin.SimpleListFilter):
+    title = _("read")
+    parameter_name = "unread"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("unread")), ("0", _("read"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(read_at__isnull=self.value() == "1")
+        return queryset
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("message kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind, label) for kind, label in INBOX_KINDS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(InboxMessage)
 class InboxAdmin(BackOfficeAdmin):
     """站内信: the signed-in shop person's own station messages, unread first (SPEC §10). Opening a message
@@ -63,7 +95,7 @@ class InboxAdmin(BackOfficeAdmin):
     view_roles = SHOP_ROLES
     list_display = ("unread_mark", "created_at", "title", "body", "about_link")
     list_display_links = ("title",)
-    list_filter = (("read_at", admin.EmptyFieldListFilter), "kind")
+    list_filter = (UnreadFilter, KindFilter)
     ordering = (F("read_at").desc(nulls_first=True), "-created_at", "-id")
     fields = ("created_at", "kind", "title", "body", "about_link", "order", "read_at")
     readonly_fields = fields

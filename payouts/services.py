@@ -347,7 +347,8 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
             amount=payout.amount, reason=reason)
     inbox_send(texts.PAYOUT_FAILED_SHOP, shop_id=payout.shop_id, to=(Role.MAIN, payout.applicant_id), order_id=payout.order_id,
-               about=payout, order_no=payout.order.order_no, amount=payout.amount, reason=reason)  # NTF-01
+               about=payout, order_no=payout.order.order_no, amount=payout.amount,
+               reason=FailureReason(reason).label)  # NTF-01
     if reason == FailureReason.BUYER_ACCOUNT_INVALID and profile.account_card_enabled:
         _card_send(payout, actor=None)  # PAY-C01
 

@@ -54,3 +54,17 @@ def test_rpt_01_report_page_draws_its_chart_beside_its_table(busy_demo, live_ser
         page.wait_for_selector("#report-chart[data-drawn='1']", timeout=15_000)
         assert page.locator("[data-testid=report-table] tbody tr").count() >= 1
         screenshot(f"workbench-report-{slug}")
+
+
+def test_ntf_06_inbox_page_unread_first_and_mark_all_read(busy_demo, live_server, page, screenshot):
+    """SPEC §10, NTF-06: the header count leads to the inbox, unread first; 全部标为已读 empties the count."""
+    login(page, live_server, "pdd_admin")
+    # Three requests sent to approvers (NTF-02) and the failed payout with a card (NTF-01).
+    assert page.get_attribute("[data-testid=inbox-unread]", "data-unread") == "4"
+    with page.expect_navigation():
+        page.click("[data-testid=inbox-unread]")
+    assert page.locator("#result_list tbody tr").count() == 4
+    screenshot("workbench-inbox-pdd_admin")
+    with page.expect_navigation():
+        page.click("[data-testid=inbox-read-all]")
+    assert page.get_attribute("[data-testid=inbox-unread]", "data-unread") == "0"
