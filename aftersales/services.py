@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
-from accounts.models import LedgerEntry, User
+from accounts.models import LedgerEntry, Role, User
 from accounts.services import ledger_charge
 from core import hooks
 from core.clock import now
@@ -15,7 +15,7 @@ from core.money import money
 from core.transitions import event_add, transition, transition_allowed
 from notifications import texts
 from notifications.models import Channel
-from notifications.services import notification_send
+from notifications.services import inbox_send, notification_send
 from orders.couriers import tracking_no_valid
 from orders.events import order_event_add
 from orders.models import Order, OrderEvent, Parcel, Refund
@@ -178,6 +178,8 @@ def entry_request(*, order: Order, buyer: User) -> EntryRequest:
         return pending
     request = EntryRequest.objects.create(order=order, buyer=buyer, created_at=at)
     order_event_add(order_id=order.pk, type=AftersalesOrderEventType.ENTRY_REQUESTED, actor=buyer, at=at, request=request.pk)
+    inbox_send(texts.ENTRY_REQUEST_CREATED, shop_id=order.shop_id, to=(Role.MAIN,), order_id=order.pk, about=request,
+               order_no=order.order_no)  # NTF-05
     return request
 
 

@@ -20,11 +20,14 @@ api_v1 = [
     path("", include("aftersales.api.urls")),
     path("", include("payouts.rails.urls")),
     path("", include("chattools.urls")),
+    path("", include("notifications.urls")),
+    path("", include("workbench.urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/workbench/", include("workbench.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("sidebar/", sidebar, name="chat-sidebar"),  # the reference chat sidebar (chat tools)

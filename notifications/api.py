@@ -1,20 +1,24 @@
-"""The message lists of the API: `payout-notifications/` (PAY-S04) and `notifications/` (ASE-R05, RS-05).
-Their routes stay in the payouts and after-sales URL confs; the paths, fields and filters are API.md's."""
+"""The message lists of the API: `payout-notifications/` (PAY-S04) and `notifications/` (ASE-R05, RS-05),
+whose routes stay in the payouts and after-sales URL confs; and the inbox of station messages (`inbox/`,
+SPEC §10, routed from `notifications.urls`). The paths, fields and filters are API.md's."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, F, When
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import KeysetPagination
-from core.permissions import IsShopMemberOrBuyer
+from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.schema import page_parameter
 from core.views import TenantScopedMixin
 
 from .models import Channel, Notification
-from .selectors import about_type_get, notification_list_to_buyers
+from .selectors import OBJECT_TYPES, about_type_get, inbox_of, inbox_unread_count, notification_list_to_buyers
+from .services import inbox_mark_read
 
 
 class Pagination(KeysetPagination):
@@ -92,3 +96,66 @@ class BuyerNotificationListApi(TenantScopedMixin, ListAPIView):
         if order_no := self.request.query_params.get("order_no"):
             qs = qs.filter(order__order_no=order_no)
         return qs
+
+
+class InboxListApi(APIView):
+    """The caller's own station messages (站内信), newest first; `unread=true` keeps the unread ones."""
+
+    permission_classes = [IsShopMember]
+
+    class InboxOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        title = serializers.CharField()
+        body = serializers.CharField()
+        object_type = serializers.SerializerMethodField()
+        object_id = serializers.IntegerField(source="about_id", allow_null=True)
+        created_at = serializers.DateTimeField()
+        read_at = serializers.DateTimeField(allow_null=True)
+
+        def get_object_type(self, obj) -> str | None:
+            if obj.about_type_id is None:
+                return None
+            ct = ContentType.objects.get_for_id(obj.about_type_id)  # cached: no query per row
+            return OBJECT_TYPES.get((ct.app_label, ct.model), ct.model)
+
+    @extend_schema(operation_id="inbox_list", parameters=[OpenApiParameter("unread", bool, required=False)],
+                   responses={200: InboxOutputSerializer(many=True)})
+    def get(self, request):
+        qs = inbox_of(request.user)
+        if request.query_params.get("unread") in ("true", "1"):
+            qs = qs.filter(read_at__isnull=True)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(self.InboxOutputSerializer(page, many=True).data)
+
+
+class InboxUnreadCountApi(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(operation_id="inbox_unread_count",
+                   responses={200: inline_serializer("InboxUnread", {"unread": serializers.IntegerField()})})
+    def get(self, request):
+        return Response({"unread": inbox_unread_count(request.user)})
+
+
+class InboxReadApi(APIView):
+    """NTF-06: the recipient marks one message read; another person's message answers 404."""
+
+    permission_classes = [IsShopMember]
+
+    @extend_schema(operation_id="inbox_read", request=None,
+                   responses={200: inline_serializer("InboxRead", {"marked": serializers.IntegerField()})})
+    def post(self, request, pk: int):
+        return Response({"marked": inbox_mark_read(user=request.user, message_id=pk)})
+
+
+class InboxReadAllApi(APIView):
+    """NTF-06: the recipient marks all their messages read."""
+
+    permission_classes = [IsShopMember]
+
+    @extend_schema(operation_id="inbox_read_all", request=None,
+                   responses={200: inline_serializer("InboxReadAll", {"marked": serializers.IntegerField()})})
+    def post(self, request):
+        return Response({"marked": inbox_mark_read(user=request.user)})

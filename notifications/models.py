@@ -1,5 +1,6 @@
 """Every message the product sends, in one table: the buyer's app, WeChat, chat, station (站内信) and push
-messages, and the shop's station messages (recipient empty).
+messages, the shop's own record of a station message (recipient empty) and the station messages of a shop
+person's inbox (站内信, SPEC §10: `recipient` is that person; only they read or mark it).
 
 What a message is about (a payout, a ticket) is a generic reference (`about`), so this app knows none of the
 apps that send; the order is a plain foreign key, as every message so far concerns one and the lists show
@@ -32,7 +33,7 @@ class Notification(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("shop"))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("recipient"), help_text=_("The buyer; empty for station messages to the shop."),
+        verbose_name=_("recipient"), help_text=_("The buyer or the shop person; empty for the shop's own record."),
     )
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications",
                               verbose_name=_("order"))
@@ -59,6 +60,21 @@ class Notification(models.Model):
             models.Index(fields=["shop", "-created_at"], name="notification_shop_newest"),
             models.Index(fields=["about_type", "about_id"], name="notification_about"),
         ]
+        constraints = [
+            # NTF-04: once per ticket and person, however many sweeps run at once.
+            models.UniqueConstraint(fields=["kind", "about_type", "about_id", "recipient"],
+                                    condition=models.Q(kind="reship_auto_approve_soon"),
+                                    name="notification_reship_soon_once"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class InboxMessage(Notification):
+    """A shop person's own station messages (站内信): the inbox page (NTF-06)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("station message")
+        verbose_name_plural = _("my station messages")

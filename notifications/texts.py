@@ -69,3 +69,33 @@ RESHIP_COUPON = Text(  # to the buyer, station message and push: the late-reship
     _("Compensation for a late reship"),
     _("The shop did not reship in time; the platform has given you a %(coupon)s yuan cash coupon."),
 )
+
+# Station messages to shop people (站内信, SPEC §10): each goes to a person's inbox (`recipient` set).
+
+PAYOUT_REQUEST_CREATED = Text(  # NTF-02: to every approver of the shop
+    "payout_request_created",
+    _("A payout request waits for approval"),
+    _("%(requester)s asks to pay %(amount)s yuan for order %(order_no)s (reason: %(reason)s); please approve or "
+      "reject it."),
+)
+PAYOUT_REQUEST_APPROVED = Text(  # NTF-03: to the requester
+    "payout_request_decided",
+    _("Payout request approved"),
+    _("Your payout request of %(amount)s yuan for order %(order_no)s was approved and the payout has started."),
+)
+PAYOUT_REQUEST_REJECTED = Text(  # NTF-03: to the requester, with the reason
+    "payout_request_decided",
+    _("Payout request rejected"),
+    _("Your payout request of %(amount)s yuan for order %(order_no)s was rejected. Reason: %(reason)s"),
+)
+RESHIP_AUTO_APPROVE_SOON = Text(  # NTF-04: to the main account, once per ticket
+    "reship_auto_approve_soon",
+    _("A reship request will be approved automatically soon"),
+    _("The reship request of order %(order_no)s will be approved automatically at %(at)s unless you answer it "
+      "first."),
+)
+ENTRY_REQUEST_CREATED = Text(  # NTF-05: to the main account
+    "entry_request_created",
+    _("A buyer asks to re-open after-sales"),
+    _("The buyer of order %(order_no)s asks you to open the after-sales entry again."),
+)

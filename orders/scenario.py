@@ -151,8 +151,9 @@ PERSON_KEYS = {"username", "password", "token"}
 def _parse(data: Any) -> dict:
     """Check the whole file and return it as plain typed values. Raises ScenarioError listing every problem."""
     c = _Checker()
-    root = c.obj(data, "(file)", {"shops", "buyers", "outlets", "platform_staff", "categories"})
-    out: dict[str, list] = {"categories": [], "outlets": [], "platform_staff": [], "buyers": [], "shops": []}
+    root = c.obj(data, "(file)", {"shops", "buyers", "outlets", "platform_staff", "categories", "activity"})
+    out: dict[str, list] = {"categories": [], "outlets": [], "platform_staff": [], "buyers": [], "shops": [],
+                            "activity": []}
     usernames: dict[str, str] = {}
     tokens: dict[str, str] = {}
 
@@ -254,9 +255,40 @@ def _parse(data: Any) -> dict:
                                                category_codes, buyer_names, outlet_couriers))
         out["shops"].append(shop)
 
+    keys: dict[str, str] = {}
+    for i, raw in enumerate(c.list(root, "activity", "")):
+        path = f"activity[{i}]"
+        if not isinstance(raw, dict):
+            c.fail(path, "not an object")
+            continue
+        key = c.str(raw, "key", path, max_length=64)
+        c.str(raw, "as", path, max_length=150)
+        c.choice(raw, "do", path, ACTIVITY_DOS)
+        if key in keys:
+            c.fail(f"{path}.key", f"{key!r} also used at {keys[key]}")
+        keys.setdefault(key, path)
+        out["activity"].append({"path": path, **raw})
+
     if c.errors:
         raise ScenarioError(c.errors)
     return out
+
+
+# --- activity (API.md "Scenario loader": `activity`) ----------------------------------------------------------
+# What each item does is the business of the app whose service does it; this app knows none of them (it sits
+# below them), so the app that applies activity registers its runner here (workbench.activity). The runner gets
+# the parsed items, in order, inside the loader's transaction, and raises ScenarioError to refuse the file.
+
+ACTIVITY_DOS = ("ticket", "payout", "payout_request", "approve_request", "reject_request", "contract", "intercept",
+                "open_entry", "entry_request", "ship")
+ACTIVITY_RUNNERS: list = []
+
+
+def activity_runner(func):
+    """Register the function that applies the `activity` items: `func(items) -> {what: count}`."""
+    if func not in ACTIVITY_RUNNERS:
+        ACTIVITY_RUNNERS.append(func)
+    return func
 
 
 def _parse_order(c, raw, path, order_nos, tracking, category_codes, buyer_names, outlet_couriers) -> dict:
@@ -491,4 +523,10 @@ def load_scenario(data: Any) -> dict[str, int]:
         if writer.errors:
             transaction.set_rollback(True)
             raise ScenarioError(writer.errors)
+        if parsed["activity"]:
+            if not ACTIVITY_RUNNERS:
+                raise ScenarioError(["activity: no app applies activity (INSTALLED_APPS)"])
+            for runner in ACTIVITY_RUNNERS:
+                for what, n in runner(parsed["activity"]).items():
+                    writer.counts[what] = writer.counts.get(what, 0) + n
     return writer.counts

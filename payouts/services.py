@@ -27,7 +27,7 @@ from core.money import money
 from core.transitions import event_add, transition, transition_allowed
 from notifications import texts
 from notifications.models import Channel
-from notifications.services import notification_send
+from notifications.services import inbox_send, notification_send
 from orders.events import order_event_add
 from orders.models import Order
 from orders.services import order_lock
@@ -421,6 +421,9 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     _notify(payout, texts.PAYOUT_FAILED_BUYER, Channel.APP, amount=payout.amount)
     _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
             amount=payout.amount, reason=reason)
+    inbox_send(texts.PAYOUT_FAILED_SHOP, shop_id=payout.shop_id, to=(Role.MAIN, payout.applicant_id), order_id=payout.order_id,
+               about=payout, order_no=payout.order.order_no, amount=payout.amount,
+               reason=FailureReason(reason).label)  # NTF-01
     if reason == FailureReason.BUYER_ACCOUNT_INVALID and profile.account_card_enabled:
         _card_send(payout, actor=None)  # PAY-C01
 
@@ -544,6 +547,10 @@ def payout_request_create(*, order: Order, data: PayoutInput, actor: User) -> Pa
     )
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.REQUESTED, actor=actor, request=request.pk,
                     amount=str(request.amount))
+    inbox_send(texts.PAYOUT_REQUEST_CREATED, shop_id=order.shop_id,
+               to=(Role.MAIN, Role.CS_ADMIN) if profile.scan_to_pay_enabled else (Role.MAIN,), order_id=order.pk,
+               about=request, requester=actor.username, amount=request.amount, order_no=order.order_no,
+               reason=request.reason)  # NTF-02
     return request
 
 
@@ -581,6 +588,8 @@ def payout_request_approve(*, request: PayoutRequest, actor: User, pay_method: s
     request.decided_by, request.decided_at, request.payout = actor, now(), payout
     transition(request, RequestStatus.APPROVED, actor=actor, event=PayoutOrderEventType.REQUEST_APPROVED,
                fields=("decided_by", "decided_at", "payout"), request=request.pk, payout=payout.pk)
+    inbox_send(texts.PAYOUT_REQUEST_APPROVED, shop_id=request.shop_id, to=(request.requester_id,), order_id=request.order_id,
+               about=request, amount=request.amount, order_no=request.order.order_no)  # NTF-03
     return payout
 
 
@@ -596,6 +605,8 @@ def payout_request_reject(*, request: PayoutRequest, actor: User, reason: str) -
     request.reject_reason = reason.strip()[:255]
     transition(request, RequestStatus.REJECTED, actor=actor, event=PayoutOrderEventType.REQUEST_REJECTED,
                fields=("decided_by", "decided_at", "reject_reason"), request=request.pk, reason=request.reject_reason)
+    inbox_send(texts.PAYOUT_REQUEST_REJECTED, shop_id=request.shop_id, to=(request.requester_id,), order_id=request.order_id,
+               about=request, amount=request.amount, order_no=request.order.order_no, reason=request.reject_reason)  # NTF-03
     return request
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "aftersales",
     "logistics",
     "chattools",
+    "workbench",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,9 @@ CELERY_BEAT_SCHEDULE = {
     # ASE-R01: re-opened after-sales entries close 5 days after opening.
     "aftersales_entry_close": {"task": "core.tasks.run_sweep_task", "schedule": 300.0,
                                "args": ("aftersales_entry_close",)},
+    # NTF-04: reship requests the clock approves within 6 h: a station message to the main account, once each.
+    "reship_auto_approve_soon": {"task": "core.tasks.run_sweep_task", "schedule": 300.0,
+                                 "args": ("reship_auto_approve_soon",)},
 }
 
 LOGGING = {

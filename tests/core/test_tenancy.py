@@ -20,13 +20,14 @@ from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin
 from core.tenancy import ALL, is_global, scope_queryset, tenant_paths
 from orders.models import Order, OrderEvent, Refund
 
-PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics")
+PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench")
 GLOBAL_MODELS = {
     "accounts.PlatformProfile",
     "accounts.HistoricalPlatformProfile",
     "accounts.CalendarDay",
     "accounts.HistoricalCalendarDay",
     "orders.Category",
+    "workbench.ScenarioActivity",  # the scenario loader's record of applied activity keys (no page, no API)
 }
 
 

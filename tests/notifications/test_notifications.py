@@ -52,8 +52,8 @@ def test_pay_s04_a_message_is_sent_in_the_products_language_on_each_channel(demo
 def test_every_text_has_a_chinese_title_and_body():
     """SPEC §9: every message text is translated; its placeholders survive the translation."""
     found = [t for t in vars(texts).values() if isinstance(t, texts.Text)]
-    assert len(found) == 7
-    params = {k: "X" for k in ("shop", "amount", "order_no", "message", "reason", "days", "coupon")}
+    assert len(found) == 12  # 7 to buyers and shops, 5 station messages to shop people (SPEC §10)
+    params = {k: "X" for k in ("shop", "amount", "order_no", "message", "reason", "days", "coupon", "requester", "at")}
     for text in found:
         with translation.override("en"):
             english = (str(text.title), str(text.body) % params)
