@@ -220,7 +220,10 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         quota_user=check.quota_user if by_balance else None, counted=True, day=shanghai_date(at),
         held=data.amount if by_balance else 0, created_at=at,
         close_at=at + dt.timedelta(days=profile.close_after_days),
-        status=PayoutStatus.PENDING if by_balance else PayoutStatus.AWAITING_TOP_UP,
+        # PAY-S01: a balance payout is created submitted (attempt 1): one INSERT and one batch of events instead
+        # of a pending row moved to processing in the same transaction.
+        status=PayoutStatus.PROCESSING if by_balance else PayoutStatus.AWAITING_TOP_UP,
+        attempt=1 if by_balance else 0, submitted_at=at if by_balance else None,
         auto_submit_at=at + dt.timedelta(seconds=profile.pending_auto_submit_seconds) if by_balance else None,
         top_up_deadline=None if by_balance else at + dt.timedelta(seconds=profile.top_up_window_seconds),
     )
@@ -233,12 +236,16 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                           params={"amount": str(payout.amount), "pay_method": payout.pay_method,
                                   **({"request": request.pk, "approved_by": approved_by.username}
                                      if request and approved_by else {})})
-    PayoutEvent.objects.bulk_create([created])  # no save(): the written events are noted here
-    payout.__dict__.setdefault("written_events", []).append(created)
+    events = [created]
+    if by_balance:
+        events.append(PayoutEvent(payout=payout, type=PayoutEventType.SUBMITTED, actor=None, at=at,
+                                  params={"attempt": payout.attempt}))
+    PayoutEvent.objects.bulk_create(events)  # no save(): the written events are noted here
+    payout.__dict__.setdefault("written_events", []).extend(events)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
     if by_balance:
-        _submit(payout, actor=None)
+        transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
     return payout
 
 
