@@ -172,11 +172,12 @@ class KeysetPagination(BasePagination):
             "type": "object",
             "required": ["count", "results"],
             "properties": {
-                "count": {"type": "integer", "nullable": True,
+                "count": {"type": "integer", "nullable": True, "example": 1,
                           "description": f"exact up to {COUNT_UP_TO}; null beyond (see count_more_than)"},
-                "count_more_than": {"type": "integer", "description": "present when count is null"},
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "count_more_than": {"type": "integer", "nullable": True, "example": None,
+                                    "description": "present when count is null"},
+                "next": {"type": "string", "nullable": True, "format": "uri", "example": None},
+                "previous": {"type": "string", "nullable": True, "format": "uri", "example": None},
                 "results": schema,
             },
         }
