@@ -60,8 +60,9 @@ class OrderAdmin(BackOfficeAdmin):
         if not term:
             return queryset, False
         # A UNION of two index lookups; an OR of both would make PostgreSQL scan the shop's orders.
-        matches = Order.objects.filter(order_no=term).values("pk").union(
-            OrderItem.objects.filter(product_id=term).values("order_id")
+        # Both sides without ORDER BY: SQLite (the embedded default) refuses one inside a compound statement.
+        matches = Order.objects.filter(order_no=term).order_by().values("pk").union(
+            OrderItem.objects.filter(product_id=term).order_by().values("order_id")
         )
         return queryset.filter(pk__in=matches), False
     inlines = [OrderItemInline, ParcelInline, RefundInline, PlatformShippingRefundInline]

@@ -114,6 +114,7 @@ def test_pay_f05_pinduoduo_sub_without_quota_sees_why_the_balance_cannot_be_used
     assert "6.00" in text  # PAY-F04: the platform's shipping-fee refund on this order
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_pay_s01_confirm_creates_one_payout_and_a_resubmitted_token_creates_nothing(client, users, orders):
     signed_in(client, users, "dy_admin")
     page = preview(client, "DY1022", amount="12.50", product_id="DY-SH-007")
@@ -332,6 +333,7 @@ def test_pay_r01_another_shops_payout_is_not_found(client, users, records):
     assert Payout.objects.get(pk=records["a"].pk).status == "pending"
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_pay_s02_continue_from_the_detail_page_once(client, users, records):
     payout = records["b"]
     signed_in(client, users, "dy_admin")
@@ -403,6 +405,7 @@ def pdd_request(users, orders, pay):
     return payout_request_create(order=orders["PDD2001"], data=pay("5.00"), actor=users["pdd_cs2"])
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_pay_a02_main_account_approves_from_the_queue_with_the_duplicate_warning(client, users, pdd_request):
     signed_in(client, users, "pdd_admin")
     queue = client.get(reverse("admin:payouts_payoutrequest_changelist"), {"status__exact": "pending"})
