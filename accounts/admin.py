@@ -1,5 +1,6 @@
 from axes.models import AccessAttempt
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +17,10 @@ MAIN_CS_PLATFORM = frozenset({Role.MAIN, Role.CS_ADMIN, Role.PLATFORM})
 
 @admin.register(PlatformProfile)
 class PlatformProfileAdmin(BackOfficeHistoryAdmin):
-    """Platform staff edit the rule numbers; every change is kept (django-simple-history)."""
+    """Platform staff edit the rule numbers; every change is kept (django-simple-history). Platform
+    configuration: shops and outlets, who cannot change it, do not see it (their pages state the rules)."""
 
-    view_roles = EVERYONE
+    view_roles = PLATFORM
     change_roles = PLATFORM
     list_display = ("name", "code", "platform", "payouts_per_order", "order_cap", "min_amount", "shop_daily_cap")
     readonly_fields = ("code", "platform")
@@ -42,7 +44,7 @@ class PlatformProfileAdmin(BackOfficeHistoryAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(BackOfficeHistoryAdmin):
-    view_roles = EVERYONE
+    view_roles = PLATFORM
     add_roles = change_roles = delete_roles = PLATFORM
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
@@ -210,6 +212,10 @@ class ApiTokenAdmin(BackOfficeAdmin):
                 messages.error(request, exc.text())
         if done:
             messages.success(request, _("%(n)d token(s) revoked.") % {"n": done})
+
+
+# django-axes names its app "Axes" (no catalog entry): the menu calls it by what it is for.
+apps.get_app_config("axes").verbose_name = _("Sign-in security")
 
 
 @admin.register(AccessAttempt)
