@@ -351,10 +351,14 @@ def test_pay_s02_continue_from_the_detail_page_once(client, users, records):
 
 def test_pay_s02_continue_action_on_the_records_list(client, users, records):
     signed_in(client, users, "dy_admin")
+    selected = {"action": "continue_payouts", "_selected_action": [records["a"].pk, records["c"].pk]}
+    page = client.post(reverse("admin:payouts_payout_changelist"), selected)
+    assert page.status_code == 200 and Payout.objects.get(pk=records["a"].pk).status == "pending"  # asks first
+    assert str(records["a"].amount) in text_of(page)
     response = client.post(reverse("admin:payouts_payout_changelist"), {
-        "action": "continue_payouts", "_selected_action": [records["a"].pk, records["c"].pk]}, follow=True)
+        **selected, "batch_confirmed": "yes", "batch_token": page.context["token"]})
     assert Payout.objects.get(pk=records["a"].pk).status == "processing"
-    assert "该打款不是待打款状态" in text_of(response)  # c was already processing
+    assert "该打款不是待打款状态" in text_of(response)  # c was already processing, listed with its refusal
 
 
 def test_pay_r02_payout_detail_shows_timeline_cards_masked_and_notifications_and_is_read_only(
