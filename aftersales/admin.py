@@ -22,6 +22,7 @@ from core.tenancy import scope_queryset
 from orders.couriers import COURIER_CHOICES
 from orders.models import Order
 
+from .admin_ship_csv import ship_csv_view
 from .models import (
     AftersalesEntry,
     ArbitrationCase,
@@ -117,6 +118,7 @@ class TicketAdmin(BackOfficeAdmin):
 
     view_roles = SHOP_AND_PLATFORM
     change_form_template = "admin/aftersales/ticket/change_form.html"
+    change_list_template = "admin/aftersales/ticket/change_list.html"
     list_display = ("id", "order", "type", "status", "label_display", "reason_display", "amount", "countdown",
                     "created_at")
     list_filter = (QuickFilter, "type", "status", "via_reopened_entry")
@@ -154,6 +156,8 @@ class TicketAdmin(BackOfficeAdmin):
             path("open-entry/", self.admin_site.admin_view(self.open_entry_lookup_view),
                  name="aftersales_open_entry_lookup"),
             path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="aftersales_ticket_decide"),
+            path("ship-csv/", self.admin_site.admin_view(lambda request: ship_csv_view(self, request)),
+                 name="aftersales_ship_csv"),
             path("<int:pk>/evidence/", self.admin_site.admin_view(self.evidence_view),
                  name="aftersales_ticket_evidence"),
             *super().get_urls(),
