@@ -222,8 +222,8 @@ class InterceptionAdmin(BackOfficeAdmin):
         params = request.GET.copy()
         for key in ("created_at__gte", "created_at__lt"):
             value = params.get(key, "")
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                params[key] = f"{value} 00:00:00+08:00"
+            if re.fullmatch(r"\d{4}[-/]\d{2}[-/]\d{2}", value):  # the calendar writes 2026/11/01 in Chinese
+                params[key] = f"{value.replace('/', '-')} 00:00:00+08:00"
         request.GET = params
 
     def changelist_view(self, request, extra_context=None):
