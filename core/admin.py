@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connection, models
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from .tenancy import scope_queryset
@@ -72,6 +73,11 @@ class BackOfficeAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        # A list is headed by its menu name (售后工作台, 订单), not Django's "选择订单查看" / "选择 订单 来修改".
+        context = {"title": capfirst(self.model._meta.verbose_name_plural), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _role_in(request, self.view_roles) or _role_in(request, self.change_roles)
