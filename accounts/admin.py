@@ -68,8 +68,19 @@ class ShopAdmin(BackOfficeAdmin):
     list_display = ("name", "key", "profile", "status", "qualification", "aggregated_account", "withdrawal_frozen")
     list_filter = ("status", "qualification", "profile")
     search_fields = ("name", "key")
-    readonly_fields = ("key", "created_at")
+    readonly_fields = ("key", "created_at", "profile_name")
     inlines = [ShopAccountInline]
+
+    def get_fields(self, request, obj=None):
+        # Rule profiles are platform configuration: a shop reads its profile's name, not a link it cannot open.
+        fields = [f for f in super().get_fields(request, obj) if f != "profile_name"]
+        if request.user.is_platform_staff or request.user.is_superuser:
+            return fields
+        return [("profile_name" if f == "profile" else f) for f in fields]
+
+    @admin.display(description=_("platform rule profile"))
+    def profile_name(self, obj):
+        return str(obj.profile)
 
 
 @admin.register(User)

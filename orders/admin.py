@@ -53,6 +53,11 @@ class OrderAdmin(BackOfficeAdmin):
         # Plain text: buyers are platform users outside the shop's scope, so a link would lead to a 404.
         return obj.buyer.username
 
+    @admin.display(description=_("category"))
+    def category_name(self, obj):
+        # Text, not the stock link: categories are platform configuration, a shop cannot open them.
+        return str(obj.category) if obj.category_id else "-"
+
     def get_search_results(self, request, queryset, search_term):
         # The stock search joins the items and then needs DISTINCT over the whole result; an IN on the
         # product index finds the same orders without duplicates.
@@ -81,7 +86,7 @@ class OrderAdmin(BackOfficeAdmin):
         (None, {"fields": ("order_no", "shop", "buyer_name", "status", "refund_state")}),
         (_("Payment"), {"fields": ("source_app", "payment", "paid_amount", "created_at", "paid_at",
                                    "group_formed_at", "confirmed_receipt_at")}),
-        (_("Goods"), {"fields": ("goods_kind", "category", "deposit_presale", "local_life", "cross_border")}),
+        (_("Goods"), {"fields": ("goods_kind", "category_name", "deposit_presale", "local_life", "cross_border")}),
     )
 
 
@@ -99,16 +104,21 @@ class ParcelAdmin(BackOfficeAdmin):
         # not the stock link to a page that would answer 403.
         fields = super().get_fields(request, obj)
         if request.user.role == Role.OUTLET:
-            return [("order_number" if f == "order" else f) for f in fields]
+            plain = {"order": "order_number", "outlet": "outlet_name"}
+            return [plain.get(f, f) for f in fields]
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        return (*fields, "order_number") if request.user.role == Role.OUTLET else fields
+        return (*fields, "order_number", "outlet_name") if request.user.role == Role.OUTLET else fields
 
     @admin.display(description=_("order"))
     def order_number(self, obj):
         return obj.order.order_no
+
+    @admin.display(description=_("outlet"))
+    def outlet_name(self, obj):
+        return str(obj.outlet) if obj.outlet_id else "-"
 
 
 @admin.register(Outlet)
