@@ -4,6 +4,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin, BackOfficeInline
 from core.errors import ApplicationError
 
@@ -149,11 +150,30 @@ class ShopAccountAdmin(BackOfficeAdmin):
         return obj.available
 
 
+REFERENCE_TYPES = {"payout": _("payout"), "ticket": _("after-sales ticket"), "interception": _("parcel interception"),
+                   "claim": _("claim")}
+MEMOS = {"interception_fee": _("interception fee"), "reship_late_coupon": _("late reship: the buyer's cash coupon")}
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(BackOfficeAdmin):
     view_roles = MAIN_CS_PLATFORM
     list_display = ("created_at", "shop", "kind", "balance_delta", "frozen_delta", "deposit_delta", "balance_after",
-                    "deposit_after", "ref_type", "ref_id", "actor")
+                    "deposit_after", "reference", "actor")
+    readonly_fields = ("reference", "memo_text")
+    exclude = ("ref_type", "ref_id", "memo")
+
+    @admin.display(description=_("reference"))
+    def reference(self, obj):
+        # The referenced row in words (打款 #12), not its code (payout 12).
+        if not obj.ref_type:
+            return "-"
+        kind = REFERENCE_TYPES.get(obj.ref_type, obj.ref_type)
+        return f"{kind} #{obj.ref_id}" if obj.ref_id else str(kind)
+
+    @admin.display(description=_("memo"))
+    def memo_text(self, obj):
+        return MEMOS.get(obj.memo) or (labels.value_label("cause", obj.memo) if obj.memo else "-")
     list_filter = ("kind",)
     list_select_related = ("shop", "actor")
     search_fields = ("=ref_id",)

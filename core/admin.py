@@ -5,9 +5,11 @@ A ModelAdmin says which roles may view, add, change and delete (`*_roles`); rows
 object the user may not see answers 404, exactly as one that does not exist.
 """
 
+import contextvars
 import json
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.http import Http404
@@ -62,6 +64,24 @@ def _planner_rows(qs: models.QuerySet) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+# The request whose change page is being rendered: a read-only foreign key links to the related page only when
+# the user may open it (Django's stock field links it regardless, and the click answers 403).
+_rendering_for = contextvars.ContextVar("backoffice_admin_request", default=None)
+_stock_admin_url = helpers.AdminReadonlyField.get_admin_url
+
+
+def _admin_url_if_allowed(self, remote_field, remote_obj):
+    request = _rendering_for.get()
+    if request is not None and self.model_admin is not None:
+        related = self.model_admin.admin_site._registry.get(remote_field.model)
+        if related is None or not related.has_view_permission(request, remote_obj):
+            return str(remote_obj)
+    return _stock_admin_url(self, remote_field, remote_obj)
+
+
+helpers.AdminReadonlyField.get_admin_url = _admin_url_if_allowed
+
+
 class BackOfficeAdmin(admin.ModelAdmin):
     view_roles: frozenset = PLATFORM_STAFF  # configuration pages: platform staff unless an app says otherwise
     add_roles: frozenset = NOBODY
@@ -73,6 +93,16 @@ class BackOfficeAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            token = _rendering_for.set(request)
+            try:
+                response.render()
+            finally:
+                _rendering_for.reset(token)
+        return response
 
     def changelist_view(self, request, extra_context=None):
         # A list is headed by its menu name (售后工作台, 订单), not Django's "选择订单查看" / "选择 订单 来修改".

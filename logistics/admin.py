@@ -45,6 +45,26 @@ MAIN = frozenset({Role.MAIN})
 OUTLET = frozenset({Role.OUTLET})
 
 
+def _preview_in_words(preview: dict) -> dict:
+    """The dry run's codes as words: the parcel's status, intercept or skip, the settlement mode, the reason."""
+    from orders.models import Parcel
+
+    statuses = dict(Parcel.Status.choices)
+    actions = {"intercept": _("intercept"), "skip": _("skip")}
+    for row in preview.get("rows", []):
+        status = row.get("parcel_status")
+        row["parcel_status"] = statuses.get(status, status)
+        row["action"] = actions.get(row.get("action"), row.get("action"))
+        if row.get("mode"):
+            row["mode"] = dict(Settlement.choices).get(row["mode"], row["mode"])
+        reason = row.get("reason") or ""
+        if reason == "already_intercepted":
+            row["reason"] = _("already intercepted")
+        elif reason.startswith("parcel_"):
+            row["reason"] = _("parcel %(status)s") % {"status": statuses.get(reason[7:], reason[7:])}
+    return preview
+
+
 def _timeline(obj, subject: str) -> list[dict]:
     return labels.timeline(obj.events.select_related("actor").order_by("at", "id"), subject)
 
@@ -412,4 +432,4 @@ class AutoInterceptRuleAdmin(BackOfficeAdmin):
         rule = AutoInterceptRule.objects.filter(shop=user.shop).first()
         return _page(self, request, "admin/logistics/rule_settings.html", _("Auto-intercept refunds"),
                      rule=rule, can_change=user.role == Role.MAIN,
-                     preview=services.auto_intercept_preview(shop=user.shop))
+                     preview=_preview_in_words(services.auto_intercept_preview(shop=user.shop)))

@@ -26,8 +26,13 @@ class ParcelInline(BackOfficeInline):
 
 class RefundInline(BackOfficeInline):
     model = Refund
-    fields = ("amount", "status", "reason", "created_at")
+    fields = ("amount", "status", "reason_text", "created_at")
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, obj):
+        # A refund made by the product records its cause as a code (interception_succeeded): in words.
+        return labels.value_label("cause", obj.reason) if obj.reason else "-"
 
 
 class PlatformShippingRefundInline(BackOfficeInline):
