@@ -1,8 +1,10 @@
 from axes.models import AccessAttempt
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin, BackOfficeInline
 from core.errors import ApplicationError
 
@@ -16,9 +18,10 @@ MAIN_CS_PLATFORM = frozenset({Role.MAIN, Role.CS_ADMIN, Role.PLATFORM})
 
 @admin.register(PlatformProfile)
 class PlatformProfileAdmin(BackOfficeHistoryAdmin):
-    """Platform staff edit the rule numbers; every change is kept (django-simple-history)."""
+    """Platform staff edit the rule numbers; every change is kept (django-simple-history). Platform
+    configuration: shops and outlets, who cannot change it, do not see it (their pages state the rules)."""
 
-    view_roles = EVERYONE
+    view_roles = PLATFORM
     change_roles = PLATFORM
     list_display = ("name", "code", "platform", "payouts_per_order", "order_cap", "min_amount", "shop_daily_cap")
     readonly_fields = ("code", "platform")
@@ -42,7 +45,7 @@ class PlatformProfileAdmin(BackOfficeHistoryAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(BackOfficeHistoryAdmin):
-    view_roles = EVERYONE
+    view_roles = PLATFORM
     add_roles = change_roles = delete_roles = PLATFORM
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
@@ -69,7 +72,7 @@ class ShopAdmin(BackOfficeAdmin):
     list_display = ("name", "key", "profile", "status", "qualification", "aggregated_account", "withdrawal_frozen")
     list_filter = ("status", "qualification", "profile")
     search_fields = ("name", "key")
-    readonly_fields = ("key", "created_at")
+    readonly_fields = ("key", "created_at", "profile_name")
     inlines = [ShopAccountInline]
     SHOP_SETTINGS = ("chat_auto_reply",)
 
@@ -77,6 +80,17 @@ class ShopAdmin(BackOfficeAdmin):
         if getattr(request.user, "role", None) == Role.MAIN and not request.user.is_superuser:
             return [f.name for f in Shop._meta.concrete_fields if f.name not in self.SHOP_SETTINGS and f.name != "id"]
         return super().get_readonly_fields(request, obj)
+
+    def get_fields(self, request, obj=None):
+        # Rule profiles are platform configuration: a shop reads its profile's name, not a link it cannot open.
+        fields = [f for f in super().get_fields(request, obj) if f != "profile_name"]
+        if request.user.is_platform_staff or request.user.is_superuser:
+            return fields
+        return [("profile_name" if f == "profile" else f) for f in fields]
+
+    @admin.display(description=_("platform rule profile"))
+    def profile_name(self, obj):
+        return str(obj.profile)
 
 
 @admin.register(User)
@@ -145,11 +159,30 @@ class ShopAccountAdmin(BackOfficeAdmin):
         return obj.available
 
 
+REFERENCE_TYPES = {"payout": _("payout"), "ticket": _("after-sales ticket"), "interception": _("parcel interception"),
+                   "claim": _("claim")}
+MEMOS = {"interception_fee": _("interception fee"), "reship_late_coupon": _("late reship: the buyer's cash coupon")}
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(BackOfficeAdmin):
     view_roles = MAIN_CS_PLATFORM
     list_display = ("created_at", "shop", "kind", "balance_delta", "frozen_delta", "deposit_delta", "balance_after",
-                    "deposit_after", "ref_type", "ref_id", "actor")
+                    "deposit_after", "reference", "actor")
+    readonly_fields = ("reference", "memo_text")
+    exclude = ("ref_type", "ref_id", "memo")
+
+    @admin.display(description=_("reference"))
+    def reference(self, obj):
+        # The referenced row in words (打款 #12), not its code (payout 12).
+        if not obj.ref_type:
+            return "-"
+        kind = REFERENCE_TYPES.get(obj.ref_type, obj.ref_type)
+        return f"{kind} #{obj.ref_id}" if obj.ref_id else str(kind)
+
+    @admin.display(description=_("memo"))
+    def memo_text(self, obj):
+        return MEMOS.get(obj.memo) or (labels.value_label("cause", obj.memo) if obj.memo else "-")
     list_filter = ("kind",)
     list_select_related = ("shop", "actor")
     search_fields = ("=ref_id",)
@@ -219,6 +252,10 @@ class ApiTokenAdmin(BackOfficeAdmin):
                 messages.error(request, exc.text())
         if done:
             messages.success(request, _("%(n)d token(s) revoked.") % {"n": done})
+
+
+# django-axes names its app "Axes" (no catalog entry): the menu calls it by what it is for.
+apps.get_app_config("axes").verbose_name = _("Sign-in security")
 
 
 @admin.register(AccessAttempt)

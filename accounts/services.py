@@ -206,7 +206,7 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
 
 
 @transaction.atomic
-def api_token_install(*, user: User, key: str, name: str = "scenario") -> ApiToken:
+def api_token_install(*, user: User, key: str, name: str = "演示数据令牌") -> ApiToken:
     """A platform sync's known key (API.md scenario `token`): stored hashed, idempotent; the user's other
     tokens of the same name are revoked. A key that belongs to someone else is refused."""
     digest = token_digest(key)

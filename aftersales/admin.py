@@ -22,6 +22,7 @@ from core.tenancy import scope_queryset
 from orders.couriers import COURIER_CHOICES
 from orders.models import Order
 
+from .admin_ship_csv import ship_csv_view
 from .models import (
     AftersalesEntry,
     ArbitrationCase,
@@ -95,12 +96,29 @@ def _is_shop_member(request) -> bool:
     return request.user.is_active and (request.user.is_superuser or request.user.is_shop_member)
 
 
+def _money_questions(ticket) -> dict:
+    """What the page asks before a button that moves money: the amount refunded on an approval, the late
+    shipment's penalty already taken (RS-05) on a shipment."""
+    questions = {}
+    refunds_now = ticket.type == TicketType.REFUND_ONLY or (
+        ticket.type == TicketType.RETURN_REFUND and ticket.status == TicketStatus.APPROVED)
+    if refunds_now and ticket.amount:
+        questions["approve_question"] = _("Approve and refund %(amount)s yuan to the buyer from the shop?") % {
+            "amount": ticket.amount}
+    penalty = sum((p.coupon_amount for p in ticket.penalties.all()), 0)
+    if penalty:
+        questions["ship_question"] = _("This shipment is late: a penalty of %(amount)s yuan was taken from the shop "
+                                       "(the buyer's cash coupon). Ship now?") % {"amount": penalty}
+    return questions
+
+
 @admin.register(Ticket)
 class TicketAdmin(BackOfficeAdmin):
     """售后 › 售后工作台."""
 
     view_roles = SHOP_AND_PLATFORM
     change_form_template = "admin/aftersales/ticket/change_form.html"
+    change_list_template = "admin/aftersales/ticket/change_list.html"
     list_display = ("id", "order", "type", "status", "label_display", "reason_display", "amount", "countdown",
                     "created_at")
     list_filter = (QuickFilter, "type", "status", "via_reopened_entry")
@@ -138,6 +156,8 @@ class TicketAdmin(BackOfficeAdmin):
             path("open-entry/", self.admin_site.admin_view(self.open_entry_lookup_view),
                  name="aftersales_open_entry_lookup"),
             path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="aftersales_ticket_decide"),
+            path("ship-csv/", self.admin_site.admin_view(lambda request: ship_csv_view(self, request)),
+                 name="aftersales_ship_csv"),
             path("<int:pk>/evidence/", self.admin_site.admin_view(self.evidence_view),
                  name="aftersales_ticket_evidence"),
             *super().get_urls(),
@@ -157,6 +177,7 @@ class TicketAdmin(BackOfficeAdmin):
             "evidence_url": reverse("admin:aftersales_ticket_evidence", args=[ticket.pk]),
             "open_entry_url": reverse("admin:aftersales_open_entry", args=[ticket.order.order_no]),
             "ticket_tools": ticket_tools(request, ticket), "timeline_rows": _timeline(ticket),
+            **_money_questions(ticket),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -5,13 +5,16 @@ A ModelAdmin says which roles may view, add, change and delete (`*_roles`); rows
 object the user may not see answers 404, exactly as one that does not exist.
 """
 
+import contextvars
 import json
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from .tenancy import scope_queryset
@@ -77,6 +80,23 @@ def _planner_rows(qs: models.QuerySet) -> int:
 # The changelist's own parameters: anything else in the query string filters or searches the list.
 _LIST_PARAMS = frozenset({"p", "o", "_changelist_filters", "_to_field", "_popup", "e", "all"})
 
+# The request whose change page is being rendered: a read-only foreign key links to the related page only when
+# the user may open it (Django's stock field links it regardless, and the click answers 403).
+_rendering_for = contextvars.ContextVar("backoffice_admin_request", default=None)
+_stock_admin_url = helpers.AdminReadonlyField.get_admin_url
+
+
+def _admin_url_if_allowed(self, remote_field, remote_obj):
+    request = _rendering_for.get()
+    if request is not None and self.model_admin is not None:
+        related = self.model_admin.admin_site._registry.get(remote_field.model)
+        if related is None or not related.has_view_permission(request, remote_obj):
+            return str(remote_obj)
+    return _stock_admin_url(self, remote_field, remote_obj)
+
+
+helpers.AdminReadonlyField.get_admin_url = _admin_url_if_allowed
+
 
 class BackOfficeAdmin(admin.ModelAdmin):
     view_roles: frozenset = PLATFORM_STAFF  # configuration pages: platform staff unless an app says otherwise
@@ -95,6 +115,21 @@ class BackOfficeAdmin(admin.ModelAdmin):
         if isinstance(paginator, EstimatedCountPaginator):
             paginator.filtered = any(key not in _LIST_PARAMS for key in request.GET)
         return paginator
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            token = _rendering_for.set(request)
+            try:
+                response.render()
+            finally:
+                _rendering_for.reset(token)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        # A list is headed by its menu name (售后工作台, 订单), not Django's "选择订单查看" / "选择 订单 来修改".
+        context = {"title": capfirst(self.model._meta.verbose_name_plural), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _role_in(request, self.view_roles) or _role_in(request, self.change_roles)

@@ -46,6 +46,26 @@ MAIN = frozenset({Role.MAIN})
 OUTLET = frozenset({Role.OUTLET})
 
 
+def _preview_in_words(preview: dict) -> dict:
+    """The dry run's codes as words: the parcel's status, intercept or skip, the settlement mode, the reason."""
+    from orders.models import Parcel
+
+    statuses = dict(Parcel.Status.choices)
+    actions = {"intercept": _("intercept"), "skip": _("skip")}
+    for row in preview.get("rows", []):
+        status = row.get("parcel_status")
+        row["parcel_status"] = statuses.get(status, status)
+        row["action"] = actions.get(row.get("action"), row.get("action"))
+        if row.get("mode"):
+            row["mode"] = dict(Settlement.choices).get(row["mode"], row["mode"])
+        reason = row.get("reason") or ""
+        if reason == "already_intercepted":
+            row["reason"] = _("already intercepted")
+        elif reason.startswith("parcel_"):
+            row["reason"] = _("parcel %(status)s") % {"status": statuses.get(reason[7:], reason[7:])}
+    return preview
+
+
 def _timeline(obj, subject: str) -> list[dict]:
     return labels.timeline(obj.events.select_related("actor").order_by("at", "id"), subject)
 
@@ -270,8 +290,8 @@ class InterceptionAdmin(BackOfficeAdmin):
         params = request.GET.copy()
         for key in ("created_at__gte", "created_at__lt"):
             value = params.get(key, "")
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                params[key] = f"{value} 00:00:00+08:00"
+            if re.fullmatch(r"\d{4}[-/]\d{2}[-/]\d{2}", value):  # the calendar writes 2026/11/01 in Chinese
+                params[key] = f"{value.replace('/', '-')} 00:00:00+08:00"
         request.GET = params
 
     def changelist_view(self, request, extra_context=None):
@@ -459,4 +479,4 @@ class AutoInterceptRuleAdmin(BackOfficeAdmin):
         rule = AutoInterceptRule.objects.filter(shop=user.shop).first()
         return _page(self, request, "admin/logistics/rule_settings.html", _("Auto-intercept refunds"),
                      rule=rule, can_change=user.role == Role.MAIN,
-                     preview=services.auto_intercept_preview(shop=user.shop))
+                     preview=_preview_in_words(services.auto_intercept_preview(shop=user.shop)))

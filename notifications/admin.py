@@ -42,11 +42,11 @@ def about_link(obj):
 @admin.register(Notification)
 class NotificationAdmin(BackOfficeAdmin):
     view_roles = SHOP_AND_PLATFORM
-    list_display = ("created_at", "order", "recipient_name", "channel", "kind", "title")
+    list_display = ("created_at", "order", "recipient_name", "channel", "title")  # the title says what `kind` codes
     list_filter = ("channel",)
     list_select_related = ("order", "recipient")
     search_fields = ("=order__order_no",)
-    fields = ("created_at", "order", "about_link", "recipient_name", "channel", "kind", "title", "body", "read_at")
+    fields = ("created_at", "order", "about_link", "recipient_name", "channel", "title", "body", "read_at")
     readonly_fields = fields
 
     @admin.display(description=_("recipient"))

@@ -5,7 +5,7 @@ from django.template.loader import select_template
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SHOP_ROLES, Role
-from accounts.roles import EVERYONE, PLATFORM, SHOP_AND_PLATFORM
+from accounts.roles import PLATFORM, SHOP_AND_PLATFORM
 from core import labels
 from core.admin import BackOfficeAdmin, BackOfficeInline
 
@@ -26,8 +26,13 @@ class ParcelInline(BackOfficeInline):
 
 class RefundInline(BackOfficeInline):
     model = Refund
-    fields = ("amount", "status", "reason", "created_at")
+    fields = ("amount", "status", "reason_text", "created_at")
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, obj):
+        # A refund made by the product records its cause as a code (interception_succeeded): in words.
+        return labels.value_label("cause", obj.reason) if obj.reason else "-"
 
 
 class PlatformShippingRefundInline(BackOfficeInline):
@@ -53,6 +58,11 @@ class OrderAdmin(BackOfficeAdmin):
         # Plain text: buyers are platform users outside the shop's scope, so a link would lead to a 404.
         return obj.buyer.username
 
+    @admin.display(description=_("category"))
+    def category_name(self, obj):
+        # Text, not the stock link: categories are platform configuration, a shop cannot open them.
+        return str(obj.category) if obj.category_id else "-"
+
     def get_search_results(self, request, queryset, search_term):
         # The stock search joins the items and then needs DISTINCT over the whole result; an IN on the
         # product index finds the same orders without duplicates.
@@ -60,8 +70,9 @@ class OrderAdmin(BackOfficeAdmin):
         if not term:
             return queryset, False
         # A UNION of two index lookups; an OR of both would make PostgreSQL scan the shop's orders.
-        matches = Order.objects.filter(order_no=term).values("pk").union(
-            OrderItem.objects.filter(product_id=term).values("order_id")
+        # Both sides without ORDER BY: SQLite (the embedded default) refuses one inside a compound statement.
+        matches = Order.objects.filter(order_no=term).order_by().values("pk").union(
+            OrderItem.objects.filter(product_id=term).order_by().values("order_id")
         )
         return queryset.filter(pk__in=matches), False
     inlines = [OrderItemInline, ParcelInline, RefundInline, PlatformShippingRefundInline]
@@ -80,7 +91,7 @@ class OrderAdmin(BackOfficeAdmin):
         (None, {"fields": ("order_no", "shop", "buyer_name", "status", "refund_state")}),
         (_("Payment"), {"fields": ("source_app", "payment", "paid_amount", "created_at", "paid_at",
                                    "group_formed_at", "confirmed_receipt_at")}),
-        (_("Goods"), {"fields": ("goods_kind", "category", "deposit_presale", "local_life", "cross_border")}),
+        (_("Goods"), {"fields": ("goods_kind", "category_name", "deposit_presale", "local_life", "cross_border")}),
     )
 
 
@@ -93,10 +104,31 @@ class ParcelAdmin(BackOfficeAdmin):
     search_fields = ("=tracking_no", "=order__order_no")
     search_help_text = _("Tracking number or order number")
 
+    def get_fields(self, request, obj=None):
+        # An outlet user may not open the order (its buyer and money are the shop's): the number as text,
+        # not the stock link to a page that would answer 403.
+        fields = super().get_fields(request, obj)
+        if request.user.role == Role.OUTLET:
+            plain = {"order": "order_number", "outlet": "outlet_name"}
+            return [plain.get(f, f) for f in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "order_number", "outlet_name") if request.user.role == Role.OUTLET else fields
+
+    @admin.display(description=_("order"))
+    def order_number(self, obj):
+        return obj.order.order_no
+
+    @admin.display(description=_("outlet"))
+    def outlet_name(self, obj):
+        return str(obj.outlet) if obj.outlet_id else "-"
+
 
 @admin.register(Outlet)
 class OutletAdmin(BackOfficeAdmin):
-    view_roles = EVERYONE
+    view_roles = SHOP_AND_PLATFORM  # an outlet user sees their contracts, interceptions and returns instead
     change_roles = PLATFORM
     list_display = ("name", "code", "courier", "e_waybill")
     list_filter = ("courier", "e_waybill")
@@ -105,8 +137,11 @@ class OutletAdmin(BackOfficeAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(BackOfficeAdmin):
-    view_roles = EVERYONE
+    """Platform configuration (the reship rollout, RS-01): platform staff only. Listed by name; the code is
+    the change form's."""
+
+    view_roles = PLATFORM
     change_roles = PLATFORM
-    list_display = ("code", "name", "reship_enabled")
+    list_display = ("name", "reship_enabled")
     list_filter = ("reship_enabled",)
     search_fields = ("code", "name")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import SHOP_ROLES, PayoutQuota, Role
 from core.admin import BackOfficeAdmin
@@ -34,7 +35,11 @@ def section_context(request, current: str) -> dict:
 
 
 def local_time(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+    """Asia/Shanghai, in the page's date format (2026年11月19日 14:20:00; Nov. 19, 2026 14:20:00 in English)."""
+    if not moment:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATE_FORMAT')} {local:%H:%M:%S}"
 
 
 class SmallPayoutsAdmin(BackOfficeAdmin):

@@ -31,7 +31,8 @@ class ApplicantFilter(admin.SimpleListFilter):
 
 def _parse_day(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat((value or "").strip()) if value else None
+        # The admin's calendar writes 2026/11/01 in Chinese (DATE_INPUT_FORMATS), 2026-11-01 in English.
+        return dt.date.fromisoformat((value or "").strip().replace("/", "-")) if value else None
     except ValueError:
         return None
 

@@ -89,18 +89,27 @@ class InitiatePage:
         for field in hidden.fields.values():
             field.widget = forms.HiddenInput()
         balance_blocked = data["pay_method"] == PayMethod.BALANCE and not panel["balance_usable"]
+        # The confirm step only for a pay method that passes every rule; otherwise the page lists the failing
+        # rules and offers only what could still be done (scan to pay, a request to the administrator).
+        passes = not panel["problem_rows"] and not balance_blocked
+        scan_passes = balance_blocked and order.shop.profile.scan_to_pay_enabled and not panel_for(
+            order=order, user=self.user, amount=data["amount"], pay_method=PayMethod.SCAN)["problem_rows"]
         product = next((label for value, label in form.fields["product_id"].choices if value == data.get("product_id")),
                        "")
+        method = dict(PayMethod.choices)[data["pay_method"]]
+        if data["pay_method"] == PayMethod.SCAN:
+            method = f"{method} · {dict(ScanChannel.choices).get(data.get('scan_channel') or '', '')}"
         context.update(
-            step="confirm", form=hidden, panel=panel, token=secrets.token_urlsafe(24),
+            step="confirm" if passes else "alternatives", form=hidden, panel=panel, token=secrets.token_urlsafe(24),
+            method=method,
             summary={
                 "type": dict(PayoutType.choices)[data["type"]], "amount": data["amount"],
                 "product": product if data.get("product_id") else "", "reason": data["reason"],
                 "buyer_message": data["buyer_message"], "pay_method": dict(PayMethod.choices)[data["pay_method"]],
                 "scan_channel": dict(ScanChannel.choices).get(data.get("scan_channel") or "", ""),
             },
-            can_confirm=not balance_blocked,
-            offer_scan=balance_blocked and order.shop.profile.scan_to_pay_enabled,
+            can_confirm=passes,
+            offer_scan=bool(scan_passes),
             offer_request=self.user.role == Role.SUB or balance_blocked,
             scan_channels=ScanChannel.choices,
         )

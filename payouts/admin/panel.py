@@ -20,6 +20,9 @@ def panel_for(*, order: Order, user, amount: Decimal | None = None, pay_method: 
     if pay_method != PayMethod.BALANCE:
         problems = payout_problems(order=order, actor=user, amount=amount, pay_method=pay_method)
     panel["problem_rows"] = [{"rule": p.error.rule, "code": p.code, "text": p.text()} for p in problems]
+    # "可以打款" only where the chosen method really can pay: no failing rule, and the balance usable for a
+    # balance payout (PAY-Q04), so the green line never stands beside the yellow "cannot use the balance".
+    panel["all_clear"] = not problems and (pay_method != PayMethod.BALANCE or panel["balance_usable"])
     panel["q04_texts"] = q04_reasons(panel["balance_blocked_reasons"])
     panel["previous_rows"] = [
         {"payout": p, "url": reverse("admin:payouts_payout_change", args=[p.pk]), "created": local_time(p.created_at)}

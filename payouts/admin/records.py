@@ -2,13 +2,12 @@
 timeline, cards, notifications and buttons (继续打款, 继续充值, 重新发送卡片). Read-only: money changes only
 through payouts.services."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import labels
@@ -21,6 +20,7 @@ from .. import exports
 from ..models import Payout, PayoutCard, PayoutRequest, PayoutStatus
 from ..selectors import payouts_may_pay
 from ..services import payout_card_resend, payout_continue, top_up_qr
+from . import batch
 from .base import SmallPayoutsAdmin
 from .filters import ApplicantFilter, CreatedRangeFilter
 from .initiate import InitiatePage
@@ -96,10 +96,9 @@ class PayoutAdmin(SmallPayoutsAdmin):
 
     @admin.action(description=_("Continue the selected pending payouts"), permissions=["pay"])
     def continue_payouts(self, request, queryset):
-        """继续打款 (PAY-S02): each pending payout is submitted once; any other answers its refusal."""
-        done = self.act_on_each(request, queryset, lambda payout: payout_continue(payout=payout, actor=request.user))
-        if done:
-            self.message_user(request, gettext("%(n)d payout(s) continued.") % {"n": done}, messages.SUCCESS)
+        """继续打款 (PAY-S02): a page with each amount and the total, then each pending payout submitted once;
+        any other answers its refusal, row by row (payouts.admin.batch)."""
+        return batch.continue_selected(self, request, queryset)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -18,6 +18,7 @@ from ..models import PayMethod, PayoutRequest, RequestStatus, ScanChannel
 from ..selectors import payout_request_decision_refusal, payout_requests_visible
 from ..services import payout_request_approve, payout_request_reject
 from .base import SmallPayoutsAdmin
+from .batch import RequestBatchActions
 from .panel import panel_for
 
 REQUEST_FIELDS = ("order_link", "type", "amount", "product_id", "reason", "buyer_message", "requester", "status",
@@ -25,7 +26,7 @@ REQUEST_FIELDS = ("order_link", "type", "amount", "product_id", "reason", "buyer
 
 
 @admin.register(PayoutRequest)
-class PayoutRequestAdmin(SmallPayoutsAdmin):
+class PayoutRequestAdmin(RequestBatchActions, SmallPayoutsAdmin):
     """待处理 (PAY-A02, A03)."""
 
     list_display = ("id", "order_no", "type", "amount", "requester", "status", "created_at", "decided_by",

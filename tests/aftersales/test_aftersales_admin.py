@@ -32,6 +32,7 @@ def test_rs03_workbench_quick_filter_type_filter_and_countdown(demo, clock, clie
     assert "DY1023" in page and "DY1022" not in page
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_ase_r01_open_entry_page_explains_and_confirms(demo, clock, client):
     """ASE-R01: the page lists ASE-E01..E06 with verdicts; opening needs the confirmation."""
     client.force_login(user("dy_admin"))
@@ -61,6 +62,7 @@ def test_ase_r01_open_entry_page_of_another_shop_is_404(demo, clock, client):
     assert not AftersalesEntry.objects.exists()
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_rs04_admin_approve_and_ship_send_the_page_version(demo, clock, client):
     """RS-04 and versions: a decision taken on a stale page changes nothing and says so."""
     ticket = reship()

@@ -56,6 +56,7 @@ def test_int_05_admin_open_service_with_outlet_without_e_waybill_shows_the_refus
     assert not InterceptionContract.objects.exists()
 
 
+@pytest.mark.smoke  # also run on SQLite by bin/test
 def test_int_07_admin_intercept_page_shows_parcel_goods_fee_and_results(make_ticket, client, user, run_clocks):
     ticket = make_ticket("DY1027", amount=Decimal("60.00"))
     client.force_login(user("dy_cs1"))
