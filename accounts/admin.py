@@ -78,7 +78,8 @@ class ShopAdmin(BackOfficeAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if getattr(request.user, "role", None) == Role.MAIN and not request.user.is_superuser:
-            return [f.name for f in Shop._meta.concrete_fields if f.name not in self.SHOP_SETTINGS and f.name != "id"]
+            return [f.name for f in Shop._meta.concrete_fields if f.name not in self.SHOP_SETTINGS and f.name != "id"] \
+                + ["profile_name"]
         return super().get_readonly_fields(request, obj)
 
     def get_fields(self, request, obj=None):

@@ -119,7 +119,8 @@ class InboxListApi(APIView):
             ct = ContentType.objects.get_for_id(obj.about_type_id)  # cached: no query per row
             return OBJECT_TYPES.get((ct.app_label, ct.model), ct.model)
 
-    @extend_schema(operation_id="inbox_list", parameters=[OpenApiParameter("unread", bool, required=False)],
+    @extend_schema(operation_id="inbox_list", parameters=[OpenApiParameter("unread", bool, required=False),
+                                                          page_parameter()],
                    responses={200: InboxOutputSerializer(many=True)})
     def get(self, request):
         qs = inbox_of(request.user)

@@ -16,7 +16,7 @@ from core.tenancy import scope_queryset
 from logistics.models import Claim, ClaimStatus, ContractStatus, Interception, InterceptionContract, InterceptionStatus
 from notifications.selectors import inbox_unread_count
 from payouts.models import FailureReason, Payout, PayoutRequest, PayoutStatus, RequestStatus
-from payouts.selectors import paid_out_today, payouts_may_pay
+from payouts.selectors import paid_out_today, payouts_hidden, payouts_may_pay
 
 from .views import payouts_daily_table, quota_usage_table
 
@@ -48,7 +48,9 @@ def shop_todos(user) -> list[dict]:
     payouts = scope_queryset(Payout.objects.all(), user).aggregate(
         pending=Count("id", filter=Q(status=PayoutStatus.PENDING)),
         cards=Count("id", filter=Q(status=PayoutStatus.FAILED, failure_reason=FailureReason.BUYER_ACCOUNT_INVALID)))
-    todos += [
+    if payouts_hidden(user=user):  # PAY-L08: the payout pages are not this sub-account's
+        payouts = None
+    todos += [] if payouts is None else [
         _todo(_("pending payouts"), payouts["pending"], _link("payouts_payout", status__exact=PayoutStatus.PENDING),
               testid="todo-pending-payouts"),
         _todo(_("failed payouts with a card to resend"), payouts["cards"],

@@ -99,7 +99,8 @@ def report_view(request, admin_site, slug: str):
         raise PermissionDenied
     if slug == "quota-usage" and not quota_usage_allowed(user):
         raise PermissionDenied
-    context = {**admin_site.each_context(request), "title": title, "slug": slug, "reports": REPORTS.items(),
+    reports = [(s, r) for s, r in REPORTS.items() if s != "quota-usage" or quota_usage_allowed(user)]
+    context = {**admin_site.each_context(request), "title": title, "slug": slug, "reports": reports,
                "shops": Shop.objects.order_by("key") if user.is_platform_staff else None}
     try:
         shop = report_shop(user, request.GET.get("shop"))
