@@ -23,28 +23,16 @@ def shop_account_lock(*, shop_id: int) -> ShopAccount:
 
 
 @transaction.atomic
-def ledger_post(
-    *,
-    shop_id: int,
-    kind: str,
-    balance: Decimal = ZERO,
-    frozen: Decimal = ZERO,
-    deposit: Decimal = ZERO,
-    ref_type: str = "",
-    ref_id: str | int = "",
-    memo: str = "",
-    actor: User | None = None,
-    account: ShopAccount | None = None,
-) -> LedgerEntry:
+def ledger_post(*, shop_id: int, account: ShopAccount | None = None, **movement) -> LedgerEntry:
     """Append one ledger entry and move the cached balances by the same amounts, atomically (SPEC §2).
 
-    Locks the shop account (or uses the row the caller already locked). Refuses to take the balance or
-    the frozen amount below zero; the deposit may go negative (the shop owes the platform).
+    Locks the shop account (or uses the row the caller already locked); `movement` is what
+    `ledger_post_locked` takes (kind, balance, frozen, deposit, ref_type, ref_id, memo, actor). Refuses to take
+    the balance or the frozen amount below zero; the deposit may go negative (the shop owes the platform).
     """
     if account is None:
         account = shop_account_lock(shop_id=shop_id)
-    return ledger_post_locked(account=account, kind=kind, balance=balance, frozen=frozen, deposit=deposit,
-                              ref_type=ref_type, ref_id=ref_id, memo=memo, actor=actor)
+    return ledger_post_locked(account=account, **movement)
 
 
 def ledger_post_locked(
