@@ -51,8 +51,8 @@ def populate(total: int) -> None:
         for n in range(50):
             cur.execute(
                 "INSERT INTO accounts_shop (key, name, profile_id, status, qualification, aggregated_account,"
-                " withdrawal_frozen, unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at)"
-                " VALUES (%s, %s, %s, 'normal', 'enterprise', true, false, false, false, true, true, now())"
+                " withdrawal_frozen, unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at, chat_auto_reply)"
+                " VALUES (%s, %s, %s, 'normal', 'enterprise', true, false, false, false, true, true, now(), '')"
                 " ON CONFLICT (key) DO NOTHING",
                 [f"bench{n}", f"压测店铺{n}", profile_id],
             )

@@ -70,9 +70,10 @@ def seed(payouts: int) -> None:
                     "RETURNING id")
         category = cur.fetchone()[0]
         cur.execute("""INSERT INTO accounts_shop (key, name, status, qualification, aggregated_account, withdrawal_frozen,
-                           unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at, profile_id)
+                           unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at, profile_id,
+                           chat_auto_reply)
                        SELECT CASE WHEN g = 0 THEN 'big' ELSE 'shop' || g END, '列表店铺' || g, 'normal', 'enterprise',
-                              true, false, false, false, true, true, now(), %s FROM generate_series(0, %s) g""",
+                              true, false, false, false, true, true, now(), %s, '' FROM generate_series(0, %s) g""",
                     [profile.pk, SHOPS - 1])
         cols = ("password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, "
                 "date_joined, role, sandbox_wallet, shop_id")

@@ -144,10 +144,10 @@ def seed() -> None:
         buyer_id = cur.fetchone()[0]
         cur.execute(
             """INSERT INTO accounts_shop (key, name, status, qualification, aggregated_account, withdrawal_frozen,
-                   unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at, profile_id)
+                   unpaid_bill, zero_fee_entry, deposit_paid, e_waybill, created_at, profile_id, chat_auto_reply)
                SELECT CASE WHEN g < %s THEN 'bench' || lpad(g::text, 3, '0') ELSE 'benchhot' END,
                       CASE WHEN g < %s THEN '压测店铺' || g ELSE '压测热店' END,
-                      'normal', 'enterprise', true, false, false, false, true, true, now(), %s
+                      'normal', 'enterprise', true, false, false, false, true, true, now(), %s, ''
                FROM generate_series(0, %s) AS g""",
             [SPREAD_SHOPS, SPREAD_SHOPS, profile.pk, SPREAD_SHOPS],
         )
