@@ -9,6 +9,7 @@ from chattools.views import sidebar
 admin.site.site_header = admin.site.site_title = settings.ADMIN_SITE_HEADER
 admin.site.index_title = settings.ADMIN_INDEX_TITLE
 admin.site.site_url = None  # the admin is the whole site: no "view site" link
+import config.admin_menu  # noqa: E402,F401  the left menu by task
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
