@@ -1,5 +1,3 @@
-from importlib import import_module
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -60,9 +58,3 @@ class PayoutsConfig(AppConfig):
         labels.register_values("why", {"an earlier attempt": _("an earlier attempt")})
         labels.register_times("expires_at", "return_due_at")
         labels.register_hidden("card")
-
-        # transitional: until orders.events reads core.labels (issue 9, rewritten elsewhere), its own table
-        # still words the operation log's coded values; drop this once it is gone.
-        legacy = getattr(import_module("orders.events"), "VALUE_LABELS", None)
-        if isinstance(legacy, dict):
-            legacy.update({**dict(FailureReason.choices), **dict(PayMethod.choices), **dict(PayoutType.choices)})

@@ -5,11 +5,7 @@ Timeline labels (payout events, their parameters and coded values) are declared 
 registered with `core.labels` in `PayoutsConfig.ready()`.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-
-from core import labels
-from core.errors import ApplicationError
 
 Q04_REASONS = {
     "zero_fee_entry": _("the shop joined at zero fee and has not paid its deposit"),
@@ -23,19 +19,3 @@ Q04_REASONS = {
 
 def q04_reasons(codes: list[str]) -> list[str]:
     return [str(Q04_REASONS.get(code, code)) for code in codes]
-
-
-def chinese() -> bool:  # transitional: admin moves to core.labels
-    return (translation.get_language() or "zh-hans").startswith("zh")
-
-
-def error_text(exc: ApplicationError) -> str:  # transitional: admin moves to core.labels
-    return exc.text()
-
-
-def event_label(event_type: str) -> str:  # transitional: admin moves to core.labels
-    return labels.event_label("payout", event_type)
-
-
-def event_details(params: dict) -> str:  # transitional: admin moves to core.labels
-    return labels.event_details_text(params, "payout")

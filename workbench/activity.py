@@ -3,13 +3,14 @@ the API action `do` names, at load time, in the loader's transaction; a key appl
 skipped; a refusal stops the load with the item's path and the refusal's code, and nothing of the file is
 written. Registered with the loader (orders.scenario.activity_runner) when this app is ready."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from accounts.models import User
 from aftersales.models import Ticket
 from aftersales.services import entry_open, entry_request, ticket_create, ticket_ship
 from core.clock import now
 from core.errors import ApplicationError
+from core.money import parse_money
 from logistics.services import contract_open, interception_request
 from orders.models import Order, Outlet, Parcel
 from orders.scenario import ScenarioError, activity_runner
@@ -34,9 +35,9 @@ def _money(item: dict, name: str, required: bool = True) -> Decimal | None:
     if value is None and not required:
         return None
     try:
-        return Decimal(str(value))
-    except (InvalidOperation, TypeError):
-        raise _Refused(f"{name}: not a decimal") from None
+        return parse_money(value)  # the loader's and the API's strict amounts (SEC-05)
+    except ValueError as exc:
+        raise _Refused(f"{name}: {exc}") from None
 
 
 def _order(item: dict) -> Order:

@@ -14,16 +14,16 @@ from django.db.models.functions import Coalesce
 from accounts.models import PayoutQuota
 from aftersales.models import ReshipPenalty, Ticket, TicketEvent, TicketEventType, TicketType
 from core.clock import SHANGHAI
+from core.money import ZERO, money
 from logistics.models import Interception, InterceptionStatus, Settlement
 from payouts.models import Payout, PayoutType
 
-ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=12, decimal_places=2)
 SUCCEEDED = (InterceptionStatus.SUCCEEDED, InterceptionStatus.RETURNED, InterceptionStatus.RETURN_FAILED)
 
 
 def _money(value) -> Decimal:
-    return (value or ZERO).quantize(Decimal("0.01"))
+    return money(value or ZERO)
 
 
 def _bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -19,6 +19,7 @@ from wechatpayv3.core import Core
 from wechatpayv3.type import RequestType
 
 from core.clock import now
+from core.signing import timestamp_seconds
 
 from ..provider import ProviderResult, Transfer
 from .common import RailRejected, RailUnavailable, bill_no, book, book_update, ref_of, to_fen
@@ -148,9 +149,8 @@ def parse_callback(config, credentials: dict[str, str], headers, body: bytes) ->
     wanted = {name: headers.get(name, "") for name in
               ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
                "Wechatpay-Signature-Type")}
-    try:
-        sent = int(timestamp)
-    except ValueError:
+    sent = timestamp_seconds(timestamp)  # strict (SEC-04): a 400-digit timestamp must not overflow into a 500
+    if sent is None:
         raise CallbackRefused("no timestamp")
     if abs(now().timestamp() - sent) > settings.PAYOUT_CALLBACK_TOLERANCE_SECONDS:
         raise CallbackRefused("stale timestamp (a replay)")

@@ -14,7 +14,6 @@ from core.clocks import run_all
 from core.errors import ApplicationError
 from core.transitions import transition, transition_allowed
 from orders.models import OrderEvent
-from payouts import labels as payout_labels
 from payouts.models import (
     ALLOWED_TRANSITIONS,
     CardStatus,
@@ -101,9 +100,9 @@ def test_every_event_type_written_is_registered_and_reads_in_chinese(orders, use
                                           "source": "query", "card": "secret-token"}, "payout")
         assert "货款余额" in text and "买家收款账户异常" in text and "渠道查询" in text
         assert "secret-token" not in text and "balance" not in text
-        # transitional delegations the admin still calls
-        assert payout_labels.event_label("created") == "发起打款"
-        assert payout_labels.event_details({"card": "secret-token", "pay_method": "scan"}) == text_of_scan()
+        # the admin reads the registry directly (the old payouts.labels delegations are gone)
+        assert labels.event_label("payout", "created") == "发起打款"
+        assert labels.event_details_text({"card": "secret-token", "pay_method": "scan"}, "payout") == text_of_scan()
 
 
 def text_of_scan() -> str:

@@ -76,6 +76,8 @@ def test_pay_s07_forged_stale_and_replayed_wechat_callbacks_are_refused(rails, s
     assert deliver.wechat(payout.shop_id, *forged).status_code == 401
     stale = rails.wechat.callback(number, stale=True)
     assert deliver.wechat(payout.shop_id, *stale).status_code == 401
+    huge_headers, huge_body = rails.wechat.callback(number)  # SEC-04: a 400-digit timestamp is refused, not a 500
+    assert deliver.wechat(payout.shop_id, {**huge_headers, "Wechatpay-Timestamp": "9" * 400}, huge_body).status_code == 401
     assert status(payout) == "processing"
     genuine = rails.wechat.callback(number)
     assert deliver.wechat(payout.shop_id, *genuine).status_code == 204
