@@ -16,7 +16,10 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 
 # pytest-xdist: each worker (gw0, gw1 …) has its own test database (pytest-django adds the suffix); give it
 # its own Redis keys too, for the cache and for the Celery broker's queues, so workers never see each other's.
+# TEST_NAMESPACE separates two suites run at once on one machine (say two checkouts): give each its own
+# DATABASE_URL name too.
 XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")
-if XDIST_WORKER:
-    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}
+_NAMESPACE = env("TEST_NAMESPACE", default="") + XDIST_WORKER
+if _NAMESPACE:
+    CACHES["default"]["KEY_PREFIX"] = _NAMESPACE
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_NAMESPACE}:"}
