@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/workbench/", include("workbench.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
+    path("platforms/", include("platforms.urls")),  # authorization round trip, Douyin's push (CON-01, CON-05)
     path("sidebar/", sidebar, name="chat-sidebar"),  # the reference chat sidebar (chat tools)
 ]
 
