@@ -9,35 +9,18 @@ from django.conf import settings
 from core.clocks import sweep
 
 from .adapters import PlatformError
-from .models import PlatformConnection
 
 logger = logging.getLogger("platforms")
-
-
-def sync_one(connection_id: int) -> int:
-    """One shop's sync as the clock runs it: a failure is recorded on the connection (services) and logged by
-    code, never raised to the caller."""
-    from .services import connection_sync
-
-    try:
-        result = connection_sync(connection_id=connection_id)
-    except PlatformError as exc:
-        logger.warning("platform sync of connection %s failed: %s", connection_id, exc.code)
-        return 0
-    except Exception:  # one shop's bug must not stop the others
-        logger.exception("platform sync of connection %s crashed", connection_id)
-        return 0
-    return result.created + result.updated
 
 
 @sweep("platform_sync")
 def platform_sync_sweep() -> int:
     from .services import connections_due
+    from .tasks import platform_sync_task, sync_one
 
     ids = list(connections_due().values_list("pk", flat=True))
     if getattr(settings, "PLATFORM_SYNC_INLINE", False):
         return sum(sync_one(pk) for pk in ids)
-    from .tasks import platform_sync_task
 
     for pk in ids:
         platform_sync_task.delay(pk)
@@ -60,4 +43,3 @@ def platform_tokens_refresh_sweep() -> int:
     return done
 
 
-__all__ = ["PlatformConnection", "platform_sync_sweep", "platform_tokens_refresh_sweep", "sync_one"]

@@ -13,7 +13,7 @@ from django.db import connection as db
 from core.clock import SHANGHAI, now
 from notifications.models import Notification
 from orders.models import Order
-from platforms.adapters import STATS, PlatformError
+from platforms.adapters import PlatformError
 from platforms.adapters.douyin import sign as douyin_sign
 from platforms.adapters.pinduoduo import sign as pdd_sign
 from platforms.models import PlatformConnection
