@@ -73,6 +73,7 @@ class FakePlatforms:
     refused_shops: set[str] = field(default_factory=set)  # refresh refused for these shops
     calls: list[tuple[str, dict]] = field(default_factory=list)  # (method, params) of every accepted call
     seconds: float = 0.0  # the fake's own time answering (the benchmark subtracts it)
+    delay: float = 0.0  # seconds each order call takes (a slow gateway, to kill a sync halfway)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- set-up --------------------------------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class FakePlatforms:
         if token.expires_at < time.time():
             return self._dy_error(30002, "access_token已过期", "isv.access-token-expired", "access_token已过期")
         self.calls.append((method, params))
+        if self.delay:
+            time.sleep(self.delay)
         if method == "order.searchList":
             return self._dy_search(token.shop, params)
         if method == "order.orderDetail":
