@@ -42,11 +42,24 @@ class PlatformShippingRefundInline(BackOfficeInline):
     verbose_name_plural = _("shipping-fee refunds the platform already paid the buyer")
 
 
+class NeedsReviewFilter(admin.SimpleListFilter):
+    """CON-04: orders the platform sync flagged — a value the mapping did not know, kept as sent."""
+
+    title = _("platform values to review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("to review"))]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(review_flags={}) if self.value() == "1" else queryset
+
+
 @admin.register(Order)
 class OrderAdmin(BackOfficeAdmin):
     view_roles = SHOP_AND_PLATFORM
     list_display = ("order_no", "shop", "buyer_name", "source_app", "status", "paid_amount", "refund_state", "created_at")
-    list_filter = ("status", "source_app", "payment", "goods_kind", "refund_state")
+    list_filter = ("status", "source_app", "payment", "goods_kind", "refund_state", NeedsReviewFilter)
     list_select_related = ("shop", "buyer")
     # Exact matches use the unique and product indexes; no date_hierarchy: its year/month links run a
     # DISTINCT over the whole table on every page (PERFORMANCE.md).
@@ -92,7 +105,13 @@ class OrderAdmin(BackOfficeAdmin):
         (_("Payment"), {"fields": ("source_app", "payment", "paid_amount", "created_at", "paid_at",
                                    "group_formed_at", "confirmed_receipt_at")}),
         (_("Goods"), {"fields": ("goods_kind", "category_name", "deposit_presale", "local_life", "cross_border")}),
+        (_("Platform sync"), {"fields": ("platform_updated_at", "review_flags_text")}),
     )
+
+    @admin.display(description=_("values to review"))
+    def review_flags_text(self, obj):
+        # CON-04: what the platform sent that the mapping did not know, as sent (field: value).
+        return "; ".join(f"{k}: {v}" for k, v in obj.review_flags.items()) if obj.review_flags else "-"
 
 
 @admin.register(Parcel)

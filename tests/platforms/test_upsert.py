@@ -65,3 +65,16 @@ def test_con03_order_of_another_shop_is_skipped():
     orders_upsert(a, [douyin_order(douyin_raw())])
     r = orders_upsert(b, [douyin_order(douyin_raw(status=3, update_time=1733369999))])
     assert r.skipped and Order.objects.get().shop == a and Order.objects.get().status == "stocking"
+
+
+def test_con04_flagged_orders_listed_under_to_review_in_the_admin(client):
+    shop = ShopFactory()
+    from tests.factories import UserFactory
+
+    orders_upsert(shop, [douyin_order(douyin_raw("6920000000000000001", status=77)),
+                         douyin_order(douyin_raw("6920000000000000002"))])
+    client.force_login(UserFactory(shop=shop, role="main"))
+    page = client.get("/admin/orders/order/?review=1").content.decode()
+    assert "6920000000000000001" in page and "6920000000000000002" not in page
+    order = Order.objects.get(order_no="6920000000000000001")
+    assert "order_status: 77" in client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
