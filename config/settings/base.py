@@ -303,6 +303,7 @@ PLATFORM_RETRIES = 4  # tries of one call while the platform throttles or does n
 PLATFORM_BACKOFF_SECONDS = 1.0  # base of the exponential backoff (with jitter) between those tries
 PLATFORM_FIRST_SYNC_DAYS = 30  # a first sync reads back this many days (CON-03)
 PLATFORM_REFRESH_AHEAD = 3600  # seconds before expiry an access token is refreshed (CON-02)
+PLATFORM_SYNC_INLINE = False  # the sync clock starts one Celery task per shop; True: runs them in the clock's task
 # Parcel interception: the couriers' signed result callbacks (logistics.adapters).
 COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 

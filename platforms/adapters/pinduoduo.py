@@ -106,7 +106,7 @@ class PinduoduoAdapter(PlatformAdapter):
         page = 1
         while True:
             data = self.call(self.request, "pdd.order.number.list.increment.get", {
-                "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
+                "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()) - 1,  # [start, end)
                 "page": page, "page_size": self.page_size, "order_status": 5, "refund_status": 5,
                 "is_lucky_flag": 0, "use_has_next": True,
             }, access_token=access_token)
