@@ -80,6 +80,10 @@ class ExportOrder:
     items: list[ExportItem] = field(default_factory=list)
     parcels: list[ExportParcel] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)  # column → raw value the mapping does not know
+    status_raw: str = ""  # 订单状态 as written
+    refund_state_raw: str = ""  # 售后状态 as written
+    type_text: str = ""  # 订单类型 as written (抖店)
+    latest_at: dt.datetime | None = None  # the latest other time the file shows (shipped, finished)
 
     @property
     def first_row(self) -> int:
@@ -319,7 +323,10 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
         order.refund_state = refund or "none"
         if "退款成功" in _key(first["status_text"]) and order.refund_state == "none":
             order.refund_state = "full"
+        order.status_raw, order.refund_state_raw = first["status_text"], first["refund_text"]
         order.paid_at = first["created_at"]
+        shipped = [r["shipped_at"] for r in rows if r["shipped_at"]]
+        order.latest_at = max(shipped) if shipped else None
         order.confirmed_receipt_at = first["confirmed_receipt_at"] if order.status == "completed" else None
         order.group_formed_at = first["group_formed_at"] or first["created_at"]
         for r in rows:
@@ -356,6 +363,11 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
         order.unknown["APP渠道"] = app_text
     order.payment = "cod" if any("货到付款" in r["pay_text"] for r in rows) else "online"
     order.deposit_presale = any("定金预售" in r["type_text"] or "定金" in r["type_text"] for r in rows)
+    order.status_raw = "/".join(dict.fromkeys(r["status_text"] for r in rows))
+    order.refund_state_raw = "/".join(dict.fromkeys(r["refund_text"] for r in rows))
+    order.type_text = "/".join(dict.fromkeys(r["type_text"] for r in rows if r["type_text"]))
+    finished = [r["finished_at"] for r in rows if r["finished_at"]]
+    order.latest_at = max(finished) if finished else None
     order.paid_at = next((r["paid_at"] for r in rows if r["paid_at"]), None)
     if order.payment == "online" and order.paid_at is None:
         order.paid_at = order.created_at
