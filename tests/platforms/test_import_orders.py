@@ -222,7 +222,7 @@ def test_con08_duplicate_rows_are_named(demo):
     b"\xff\xfe\xd8\x00",  # broken UTF-16
     b"PK\x03\x04not really a zip",
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,  # an old .xls
-    "hello,world\n1,2\n".encode(),  # no export header
+    b"hello,world\n1,2\n",  # no export header
     ",".join(PDD_HEADER).encode("utf-8"),  # a header and no rows
     "订单号,订单状态\n1,待发货\n".encode("gb18030"),  # required columns missing
     b"\x81\x30\x81",  # neither UTF-8 nor GB18030
