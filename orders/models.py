@@ -81,6 +81,14 @@ class Order(models.Model):
     refund_state = models.CharField(
         _("refund state"), max_length=16, choices=RefundState.choices, default=RefundState.NONE
     )
+    # Platform sync (CON-03/04): the platform's own update time of the version stored (an older version never
+    # overwrites a newer one) and the values the mapping did not know, kept raw ({field: value}); an order with
+    # any is flagged for review.
+    platform_updated_at = models.DateTimeField(_("platform update time"), null=True, blank=True)
+    review_flags = models.JSONField(
+        _("values to review"), default=dict, blank=True,
+        help_text=_("Values from the platform the mapping did not know, kept as sent."),
+    )
 
     tenant_shop_path = "shop"
     tenant_buyer_path = "buyer"

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "logistics",
     "chattools",
     "workbench",
+    "platforms",
 ]
 
 MIDDLEWARE = [
