@@ -9,3 +9,10 @@ class ExportsImportConfig(AppConfig):
     name = "platforms.exports_import"
     label = "platforms_import"
     verbose_name = _("Orders › Import of order exports")
+
+    def ready(self) -> None:
+        from core import labels
+
+        from .services import SOURCE
+
+        labels.register_values("source", {SOURCE: _("order export file")})

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Shop
 from orders.models import Order
+from orders.services import orders_bulk_upsert
+from platforms.services import order_row
 
 from .convert import to_platform_order
 from .grouping import ExportOrder, RowError, parse_orders
@@ -125,13 +127,24 @@ def order_export_import(*, shop: Shop, data: bytes, filename: str = "", dry_run:
     return outcome
 
 
-def _apply(shop: Shop, outcome: ImportOutcome, good: list[ExportOrder], *, rollback: bool) -> None:
-    from platforms.services import orders_upsert
+SOURCE = "export_import"  # the operation log's source of an imported order (labelled in apps.py)
 
-    platform_orders = [to_platform_order(o) for o in good]
+
+def _apply(shop: Shop, outcome: ImportOutcome, good: list[ExportOrder], *, rollback: bool) -> None:
+    """The sync's own write (`platforms.services.orders_upsert` is `order_row` + `orders_bulk_upsert` with the
+    platform as the source; here the source says the order came from an export file)."""
+    rows = [order_row(to_platform_order(o)) for o in good]
+    if not rows:
+        return
     with transaction.atomic():
-        result = orders_upsert(shop, platform_orders) if platform_orders else None
+        result = orders_bulk_upsert(shop_id=shop.pk, rows=rows, source=SOURCE)
         if rollback:
             transaction.set_rollback(True)
-    if result is not None:
-        outcome.created, outcome.updated, outcome.unchanged = result.created, result.updated, result.unchanged
+    outcome.created, outcome.updated, outcome.unchanged = result.created, result.updated, result.unchanged
+    if result.skipped:
+        key_column = "订单号" if outcome.platform == PINDUODUO else "主订单编号"
+        first_rows = {o.order_no: o.first_row for o in good}
+        for order_no, why in result.skipped.items():
+            outcome.errors.append(RowError(first_rows.get(order_no, 0), key_column, why))
+            outcome.bad_orders.append(order_no)
+        outcome.errors.sort(key=lambda e: e.row)
