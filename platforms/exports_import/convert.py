@@ -49,7 +49,7 @@ def to_platform_order(order: ExportOrder) -> PlatformOrder:
             unknown[f"快递公司[{i}]" if i else "快递公司"] = f"{parcel.courier_text} {parcel.tracking_no}".strip()
     times = [t for t in (order.created_at, order.paid_at, order.confirmed_receipt_at, order.group_formed_at,
                          getattr(order, "latest_at", None)) if t is not None]
-    status = order.status or "stocking"  # an unknown status text stays raw in `unknown` (the sync's default)
+    status = order.order_status or "stocking"  # an unknown status text stays raw in `unknown` (the sync's default)
     goods_kind = "physical"
     for word, kind in GOODS_KINDS.items():
         if word in getattr(order, "type_text", ""):

@@ -69,7 +69,7 @@ class ExportOrder:
     rows: list[int]
     source_app: str = ""
     payment: str = "online"
-    status: str = ""
+    order_status: str = ""  # Order.Status value ("" when the file says something the mapping does not know)
     deposit_presale: bool = False
     created_at: dt.datetime | None = None
     paid_at: dt.datetime | None = None
@@ -314,8 +314,8 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
             return None
         order.source_app = "pinduoduo"
         order.paid_amount = first["paid"]
-        order.status = _state(PDD_STATUS, first["status_text"]) or ""
-        if not order.status:
+        order.order_status = _state(PDD_STATUS, first["status_text"]) or ""
+        if not order.order_status:
             order.unknown["订单状态"] = first["status_text"]
         refund = _state(REFUND, first["refund_text"])
         if refund is None:
@@ -327,7 +327,7 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
         order.paid_at = first["created_at"]
         shipped = [r["shipped_at"] for r in rows if r["shipped_at"]]
         order.latest_at = max(shipped) if shipped else None
-        order.confirmed_receipt_at = first["confirmed_receipt_at"] if order.status == "completed" else None
+        order.confirmed_receipt_at = first["confirmed_receipt_at"] if order.order_status == "completed" else None
         order.group_formed_at = first["group_formed_at"] or first["created_at"]
         for r in rows:
             total = r["line_total"] if r["line_total"] is not None else r["paid"]
@@ -347,7 +347,7 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
             order.unknown["订单状态"] = r["status_text"]
         else:
             statuses.append(status)
-    order.status = _combine_status(statuses) if statuses else ""
+    order.order_status = _combine_status(statuses) if statuses else ""
     refunds = []
     for r in rows:
         refund = _state(REFUND, r["refund_text"])
@@ -371,7 +371,7 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
     order.paid_at = next((r["paid_at"] for r in rows if r["paid_at"]), None)
     if order.payment == "online" and order.paid_at is None:
         order.paid_at = order.created_at
-    if order.status == "completed":
+    if order.order_status == "completed":
         order.confirmed_receipt_at = next((r["finished_at"] for r in rows if r["finished_at"]), None)
     for r in rows:
         if r["unit_price"] is not None:

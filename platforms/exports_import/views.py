@@ -116,7 +116,7 @@ def _listing(shop, outcome) -> dict:
             "order": order,
             "new": order.order_no in outcome.new_order_nos,
             "rows": ", ".join(str(r) for r in order.rows[:5]) + ("…" if len(order.rows) > 5 else ""),
-            "status": Order.Status(order.status).label if order.status in Order.Status.values else order.status,
+            "status": Order.Status(order.order_status).label if order.order_status in Order.Status.values else order.order_status,
             "refund": (Order.RefundState(order.refund_state).label if order.refund_state in Order.RefundState.values
                        else order.refund_state),
             "review": "；".join(f"{k}：{v}" for k, v in order.unknown.items()),

@@ -61,7 +61,7 @@ def douyin_file(tmp_path):
     return path
 
 
-def test_con08_con04_pdd_csv_dry_run_then_import_then_nothing_changes(demo, pdd_file):
+def test_con08_con04_con07_pdd_csv_dry_run_then_import_then_nothing_changes(demo, pdd_file):
     out, code = run("pdd", str(pdd_file), "--dry-run")
     assert code == 0
     assert out.splitlines()[0] == "dry run: created 3, updated 0, unchanged 0, errors 0"
