@@ -139,11 +139,13 @@ def test_con08_bad_row_names_row_and_column_and_imports_nothing_unless_skipped(d
     out, code = run("pdd", str(path))
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "created 2, updated 0, unchanged 0, errors 1"
-    assert lines[1].startswith("row 3, column 用户实付金额(元): ")
-    assert "nothing imported" in out
+    assert lines[0] == "created 0, updated 0, unchanged 0, errors 1"
+    assert lines[1] == "row 3, column 用户实付金额(元): 不是以元为单位的金额，例如 12.50"
+    assert "nothing imported (without the bad rows' orders: created 2, updated 0, unchanged 0)" in out
     assert not Order.objects.filter(order_no__in=PDD_NOS).exists()
 
+    out, code = run("pdd", str(path), "--dry-run")
+    assert code == 1 and out.splitlines()[0] == "dry run: created 2, updated 0, unchanged 0, errors 1"
     out, code = run("pdd", str(path), "--dry-run", "--skip-bad-rows")
     assert code == 0 and not Order.objects.filter(order_no__in=PDD_NOS).exists()
 

@@ -33,8 +33,12 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from None
         outcome = order_export_import(shop=target, data=data, filename=path.name, dry_run=dry_run,
                                       skip_bad_rows=skip_bad_rows)
-        prefix = "dry run: " if dry_run else ""
-        self.stdout.write(prefix + outcome.summary())
+        would = outcome.summary().rsplit(", errors", 1)[0]
+        if outcome.refused and not dry_run:
+            # Nothing was written: the counts say so; what the good rows would do is said with the refusal.
+            self.stdout.write(f"created 0, updated 0, unchanged 0, errors {outcome.error_count}")
+        else:
+            self.stdout.write(("dry run: " if dry_run else "") + outcome.summary())
         for line in outcome.error_lines():
             self.stdout.write(line)
         for order in outcome.review:
@@ -43,6 +47,8 @@ class Command(BaseCommand):
         if outcome.refused:
             if outcome.file_error:
                 raise CommandError("nothing imported: the file cannot be read")
-            raise CommandError("nothing imported: fix the rows above, or pass --skip-bad-rows to leave their orders out")
+            raise CommandError(f"nothing imported (without the bad rows' orders: {would}): fix the rows above, or "
+                               "pass --skip-bad-rows to leave their orders out")
         if outcome.errors:
-            self.stdout.write(f"skipped the {len(outcome.bad_orders)} order(s) with a bad row")
+            verb = "would skip" if dry_run else "skipped"
+            self.stdout.write(f"{verb} the {len(outcome.bad_orders)} order(s) with a bad row")
