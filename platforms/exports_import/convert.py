@@ -26,14 +26,15 @@ GOODS_KINDS = {"虚拟": "virtual", "卡券": "coupon_card", "教育": "educatio
 
 
 def courier_code(text: str, tracking_no: str) -> str:
+    """The courier named by the file when it names exactly one; otherwise (none, or a 快递信息 cell naming several
+    parcels' couriers) the one whose tracking-number pattern the number fits; "" when neither tells."""
     lowered = (text or "").lower()
-    for name, code in COURIER_NAMES.items():
-        if name in lowered and code in COURIERS:
-            return code
-    if not text:
-        for code in COURIERS:
-            if tracking_no_valid(code, tracking_no):
-                return code
+    named = {code for name, code in COURIER_NAMES.items() if name in lowered and code in COURIERS}
+    if len(named) == 1:
+        return named.pop()
+    fitting = [code for code in COURIERS if tracking_no_valid(code, tracking_no)]
+    if len(fitting) == 1 and (not named or fitting[0] in named):
+        return fitting[0]
     return ""
 
 

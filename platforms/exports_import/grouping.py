@@ -200,6 +200,7 @@ def parse_orders(sheet: SheetRows) -> ParsedExport:
             bad[order_no] = None
         else:
             orders[order_no] = order
+    _shared_parcels(list(orders.values()))
     errors.sort(key=lambda e: e.row)
     return ParsedExport(platform=sheet.platform, orders=list(orders.values()), errors=errors,
                         bad_orders=list(bad), row_count=len(sheet.rows))
@@ -382,6 +383,21 @@ def _combine(sheet: SheetRows, order_no: str, rows: list[dict], errors: list[Row
         for number in r["tracking"]:
             _add_parcel(order, number, r["courier_text"])
     return order
+
+
+def _shared_parcels(orders: list[ExportOrder]) -> None:
+    """Orders shipped together (合并发货) share one tracking number, but a parcel belongs to one order here: the
+    first order of the file keeps it; each later one keeps the number raw and is flagged for review."""
+    holder: dict[str, str] = {}
+    for order in orders:
+        kept = []
+        for parcel in order.parcels:
+            first = holder.setdefault(parcel.tracking_no, order.order_no)
+            if first == order.order_no:
+                kept.append(parcel)
+            else:
+                order.unknown["快递单号"] = f"{parcel.tracking_no} ({first})"
+        order.parcels = kept
 
 
 def _add_item(order: ExportOrder, product_id: str, name: str, total: Decimal, quantity: int, spec: str,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -123,7 +123,7 @@ def order_export_import(*, shop: Shop, data: bytes, filename: str = "", dry_run:
         outcome.written = False
         return outcome
     _apply(shop, outcome, good, rollback=dry_run)
-    outcome.written = not dry_run
+    outcome.written = not dry_run and not outcome.file_error
     return outcome
 
 
@@ -136,10 +136,21 @@ def _apply(shop: Shop, outcome: ImportOutcome, good: list[ExportOrder], *, rollb
     rows = [order_row(to_platform_order(o)) for o in good]
     if not rows:
         return
-    with transaction.atomic():
-        result = orders_bulk_upsert(shop_id=shop.pk, rows=rows, source=SOURCE)
-        if rollback:
-            transaction.set_rollback(True)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                result = orders_bulk_upsert(shop_id=shop.pk, rows=rows, source=SOURCE)
+                if rollback:
+                    transaction.set_rollback(True)
+            break
+        except IntegrityError:
+            # Another import or a sync created one of these orders (or parcels) between our read and our insert:
+            # the retry finds them stored and locks them like any existing order.
+            continue
+    else:
+        outcome.file_error = gettext("Another import or sync is writing these orders right now: try again in a "
+                                     "moment.")
+        return
     outcome.created, outcome.updated, outcome.unchanged = result.created, result.updated, result.unchanged
     if result.skipped:
         key_column = "订单号" if outcome.platform == PINDUODUO else "主订单编号"

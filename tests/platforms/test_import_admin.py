@@ -120,3 +120,14 @@ def test_con08_who_may_import(demo, client):
     login(client, "ops1")
     assert set(client.get(reverse(URL)).context["form"].fields["shop"].queryset.values_list("key", flat=True)) >= {
         "dy", "pdd"}
+
+
+def test_con08_admin_too_large_file_is_a_form_error(demo, client, monkeypatch):
+    from platforms.exports_import import views
+
+    monkeypatch.setattr(views, "MAX_BYTES", 100)
+    login(client, "pdd_admin")
+    page = client.post(reverse(URL), {"step": "preview", "shop": Shop.objects.get(key="pdd").pk,
+                                      "file": SimpleUploadedFile("big.csv", pdd_csv())})
+    assert page.status_code == 200 and "file" in page.context["form"].errors
+    assert not Order.objects.filter(order_no__in=PDD_NOS).exists()

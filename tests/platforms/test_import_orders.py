@@ -281,3 +281,72 @@ def test_con08_csv_cells_stay_text(demo):
     """A CSV cell is read as text, whatever it looks like; csv_bytes round-trips the guards."""
     data = csv_bytes(PDD_HEADER, pdd_rows(), encoding="utf-8")
     assert order_export_import(shop=Shop.objects.get(key="pdd"), data=data, dry_run=True).error_count == 0
+
+
+def test_con08_csv_formula_guarded_ids_and_a_shared_parcel(demo):
+    """`="…"` ids (another Excel guard) read as the id; two orders shipped together (合并发货) share a tracking
+    number: the first keeps the parcel, the second keeps the number raw and is flagged for review (CON-04)."""
+    rows = pdd_rows()
+    rows[0][0] = '="231205-100000000000001"'
+    rows[0][11], rows[0][12] = "YT1000000000001", "圆通快递"  # the same parcel as the second order
+    outcome = order_export_import(shop=Shop.objects.get(key="pdd"), data=pdd_csv(rows, encoding="utf-8"))
+    assert outcome.errors == [] and outcome.created == 3
+    first, second = Order.objects.get(order_no=PDD_NOS[0]), Order.objects.get(order_no=PDD_NOS[1])
+    assert list(first.parcels.values_list("tracking_no", flat=True)) == ["YT1000000000001"]
+    assert not second.parcels.exists()
+    assert second.review_flags == {"快递单号": f"YT1000000000001 ({PDD_NOS[0]})"}
+
+
+def test_con08_con04_courier_from_the_name_or_the_tracking_number():
+    from platforms.exports_import.convert import courier_code
+
+    assert courier_code("圆通速递", "YT2000000000001") == "yto"
+    assert courier_code("极兔速递", "X123456789") == "jt"  # the name tells
+    assert courier_code("", "JT2000000000002") == "jt"  # the number's pattern tells
+    assert courier_code("圆通速递 , 极兔速递", "JT2000000000002") == "jt"  # several named: the pattern decides
+    assert courier_code("中通快递", "ZT123456789") == ""  # unknown: kept raw by the caller
+
+
+@pytest.mark.django_db(transaction=True)
+def test_con08_two_imports_of_one_file_at_once_store_each_order_once(demo):
+    """Two people import the same export at the same moment: the second's inserts wait for the first's commit,
+    collide with its orders, and its retry finds them stored — every order once, no error, no 500."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from orders.models import Category
+
+    Category.objects.get_or_create(code="unassigned")  # else the two would queue on creating it, not on the orders
+    shop = Shop.objects.get(key="dy")
+    data = douyin_xlsx()
+    first_wrote = threading.Event()
+    outcomes = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = order_export_import(shop=shop, data=data)
+                first_wrote.set()
+                time.sleep(0.5)  # the second import reaches its INSERT and waits on the unique index
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_wrote.wait(10)
+            outcomes["second"] = order_export_import(shop=shop, data=data)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes["first"].created == 2
+    assert (outcomes["second"].file_error, outcomes["second"].created, outcomes["second"].unchanged) == ("", 0, 2)
+    assert Order.objects.filter(order_no__in=DY_NOS).count() == 2
+    assert OrderItem.objects.filter(order__order_no__in=DY_NOS).count() == 3
+    assert OrderEvent.objects.filter(order__order_no__in=DY_NOS).count() == 2
