@@ -22,6 +22,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from core.money import parse_money
+
 MAX_BYTES = 10 * 1024 * 1024  # an export of ~20,000 item rows is 5–8 MB as CSV, less as XLSX
 MAX_ROWS = 20_000
 MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024  # a zip bomb stops here, before openpyxl inflates anything
@@ -300,40 +302,33 @@ def clean_id(value: object) -> str:
     return text
 
 
-_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
-
-
 def clean_amount(value: object) -> Decimal:
-    """An amount in yuan (SEC-05): plain ASCII digits, at most two places; a currency sign or a thousands
-    separator as the export may write them is tolerated; exponents, full-width digits, NaN, negatives are not."""
-    if isinstance(value, bool) or value is None:
-        raise CellError(_("not an amount") if value is not None else _("empty"))
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        # An XLSX number cell: its shortest repr is what the sheet shows (12.5, not 12.4999…).
-        text = repr(value)
-        if "e" in text.lower() or "inf" in text or "nan" in text:
-            raise CellError(_("not a plain amount"))
-    elif isinstance(value, Decimal):
-        text = format(value, "f")
-    else:
-        text = clean_text(value)
-    text = text.replace("¥", "").replace("￥", "").strip()
-    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", text, re.ASCII):
-        text = text.replace(",", "")
-    if text == "":
+    """An amount in yuan, by the API's own rule (SEC-05, `core.money.parse_money`): a plain decimal in ASCII digits
+    with at most two places — no exponent, full-width digits, NaN, currency sign or thousands separator — and not
+    negative. An XLSX number cell is read as the sheet shows it (its shortest form: 12.5, not 12.4999…)."""
+    if value is None:
         raise CellError(_("empty"))
-    if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text, re.ASCII):
-        if re.fullmatch(r"[0-9]+\.[0-9]{2}0+", text, re.ASCII):
-            text = text[: text.index(".") + 3]
-        else:
-            raise CellError(_("more than two decimal places"))
-    if text.endswith(".0") and _AMOUNT.fullmatch(text[:-2] or "x"):
-        text = text[:-2]
-    if not _AMOUNT.fullmatch(text):
+    if isinstance(value, float):
+        text = repr(value)
+        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text, re.ASCII):
+            raise CellError(_("not a plain amount in yuan, e.g. 12.50"))
+        if text.endswith(".0"):
+            text = text[:-2]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str):
+        text = clean_text(value)
+    else:
         raise CellError(_("not a plain amount in yuan, e.g. 12.50"))
-    return Decimal(text).quantize(Decimal("0.01"))
+    try:
+        amount = parse_money(text)
+    except ValueError as exc:
+        if str(exc) == "more than two decimal places":
+            raise CellError(_("more than two decimal places")) from None
+        raise CellError(_("not a plain amount in yuan, e.g. 12.50")) from None
+    if amount < 0:
+        raise CellError(_("negative"))
+    return amount
 
 
 def clean_count(value: object) -> int:

@@ -1,6 +1,7 @@
 """Browser test of 导入订单导出文件 (CON-08): from the order list, a 抖店 XLSX export with a bad row is previewed
 (orders to create, the bad row by row and column), imported with the bad rows skipped on purpose, and the
-orders appear in 订单. Screenshots: test-artifacts/import-orders-preview.png, import-orders-result.png."""
+orders appear in 订单. Screenshots: test-artifacts/import-orders-form.png, import-orders-preview.png,
+import-orders-result.png."""
 
 import pytest
 
@@ -29,6 +30,7 @@ def test_con08_browser_preview_then_import_with_bad_rows_skipped(demo, live_serv
     with page.expect_navigation():
         page.click("[data-testid=orders-import-link]")
     assert "导入订单导出文件" in page.inner_text("#content")
+    screenshot("import-orders-form")
     page.set_input_files("input[type=file]", str(path))
     with page.expect_navigation():
         page.click("[data-testid=import-upload]")

@@ -350,3 +350,11 @@ def test_con08_two_imports_of_one_file_at_once_store_each_order_once(demo):
     assert Order.objects.filter(order_no__in=DY_NOS).count() == 2
     assert OrderItem.objects.filter(order__order_no__in=DY_NOS).count() == 3
     assert OrderEvent.objects.filter(order__order_no__in=DY_NOS).count() == 2
+
+
+@pytest.mark.parametrize("value", ["1,234.00", "¥12.00", "12.500", "1e2", "inf", " "])
+def test_con08_sec05_no_separators_signs_or_extra_places(demo, value):
+    rows = pdd_rows()
+    rows[0][4] = value
+    outcome = order_export_import(shop=Shop.objects.get(key="pdd"), data=pdd_csv(rows), dry_run=True)
+    assert [(e.row, e.column) for e in outcome.errors] == [(2, "用户实付金额(元)")]
