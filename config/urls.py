@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/platforms/", include("platforms.exports_import.urls")),  # 导入订单导出文件 (CON-08)
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
+    path("platforms/", include("platforms.urls")),  # authorization round trip, Douyin's push (CON-01, CON-05)
     path("sidebar/", sidebar, name="chat-sidebar"),  # the reference chat sidebar (chat tools)
 ]
 

@@ -11,5 +11,7 @@ class PlatformsConfig(AppConfig):
         from core import labels
 
         from . import sweeps  # noqa: F401  (registers the clocks)
+        from .models import ConnectionEventType
 
+        labels.register_events("platformconnection", ConnectionEventType)
         labels.register_values("source", {"douyin": _("Douyin sync"), "pinduoduo": _("Pinduoduo sync")})

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Platform, Shop
+from core.models import DomainEvent
 
 from . import crypto
 
@@ -14,16 +15,17 @@ class PlatformConnection(models.Model):
         NEEDS_REAUTH = "needs_reauth", _("needs re-authorization")
         DISCONNECTED = "disconnected", _("disconnected")
 
+    # Reconnecting a connected shop (new tokens) is connected → connected.
     TRANSITIONS = {
-        State.CONNECTED: {State.CONNECTED, State.NEEDS_REAUTH, State.DISCONNECTED},
-        State.NEEDS_REAUTH: {State.CONNECTED, State.DISCONNECTED},
-        State.DISCONNECTED: {State.CONNECTED},
+        State.CONNECTED: frozenset({State.CONNECTED, State.NEEDS_REAUTH, State.DISCONNECTED}),
+        State.NEEDS_REAUTH: frozenset({State.CONNECTED, State.DISCONNECTED}),
+        State.DISCONNECTED: frozenset({State.CONNECTED}),
     }
 
     shop = models.OneToOneField(Shop, on_delete=models.PROTECT, related_name="platform_connection",
                                 verbose_name=_("shop"))
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CONNECTED)
+    status = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CONNECTED)
     platform_shop_id = models.CharField(_("platform shop ID"), max_length=64, blank=True)
     platform_shop_name = models.CharField(_("platform shop name"), max_length=128, blank=True)
     # The access and refresh tokens, one Fernet token (crypto.seal): never shown, never logged.
@@ -42,6 +44,8 @@ class PlatformConnection(models.Model):
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     retry_after = models.DateTimeField(_("next attempt not before"), null=True, blank=True)
     failures = models.PositiveSmallIntegerField(_("consecutive failures"), default=0)
+    # One sync at a time per shop: a run holds the lease; a killed run's lease runs out and the next resumes.
+    lease_until = models.DateTimeField(_("sync running until"), null=True, blank=True, editable=False)
 
     tenant_shop_path = "shop"
 
@@ -55,3 +59,23 @@ class PlatformConnection(models.Model):
 
     def tokens(self) -> dict[str, str]:
         return crypto.unseal(self.sealed)
+
+
+class ConnectionEventType(models.TextChoices):
+    CONNECTED = "connected", _("connected")
+    RECONNECTED = "reconnected", _("re-authorized")
+    TOKENS_REFRESHED = "tokens_refreshed", _("access token refreshed")
+    REAUTH_NEEDED = "reauth_needed", _("refresh refused: re-authorization needed")
+    DISCONNECTED = "disconnected", _("disconnected")
+
+
+class ConnectionEvent(DomainEvent):
+    connection = models.ForeignKey(PlatformConnection, on_delete=models.CASCADE, related_name="events",
+                                   verbose_name=_("shop authorization"))
+
+    tenant_shop_path = "connection__shop"
+
+    class Meta:
+        verbose_name = _("authorization event")
+        verbose_name_plural = _("authorization events")
+        ordering = ["at", "id"]

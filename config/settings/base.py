@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
     # --- aftersales (SPEC §8) ---
     # RS-03: reship requests unanswered for 48 h are approved automatically (set-based batches).
     "reship_auto_approve": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_auto_approve",)},
+    # CON-02, CON-03: tokens refreshed before they expire; every connected shop's orders synced (one task each)
+    "platform_tokens_refresh": {"task": "core.tasks.run_sweep_task", "schedule": 600.0,
+                                "args": ("platform_tokens_refresh",)},
+    "platform_sync": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("platform_sync",)},
     # RS-04..RS-06: missed reship shipment deadlines: penalty, 3.00 coupon, not_received refunded.
     "reship_ship_deadline": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("reship_ship_deadline",)},
     # RS-07: intervention windows left unused for 48 h close their tickets.
@@ -275,6 +279,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    # urllib3's debug lines carry whole request URLs — Douyin's carry the access token (CON-07, SEC): never.
+    "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
 # Small payouts: the payment rail adapter and the shared secret of its signed callbacks (PAY-S07).
@@ -283,6 +289,21 @@ PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-cal
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
 # Fernet keys sealing the shops' rail credentials (payouts.rails, docs/payment-rails.md): newest first.
 PAYMENT_RAIL_KEYS = env.list("PAYMENT_RAIL_KEYS", default=[])
+# Platform connections (platforms, API.md "Platform connections", docs/platforms.md): read when a call is made.
+DOUYIN_APP_KEY = env("DOUYIN_APP_KEY", default="")
+DOUYIN_APP_SECRET = env("DOUYIN_APP_SECRET", default="")
+DOUYIN_OPEN_URL = env("DOUYIN_OPEN_URL", default="https://openapi-fxg.jinritemai.com")
+DOUYIN_AUTHORIZE_URL = env("DOUYIN_AUTHORIZE_URL", default="https://fuwu.jinritemai.com/authorize")
+DOUYIN_SERVICE_ID = env("DOUYIN_SERVICE_ID", default="")
+PDD_CLIENT_ID = env("PDD_CLIENT_ID", default="")
+PDD_CLIENT_SECRET = env("PDD_CLIENT_SECRET", default="")
+PDD_OPEN_URL = env("PDD_OPEN_URL", default="https://gw-api.pinduoduo.com/api/router")
+PDD_AUTHORIZE_URL = env("PDD_AUTHORIZE_URL", default="https://fuwu.pinduoduo.com/service-market/auth")
+PLATFORM_HTTP_TIMEOUT = (3.05, 20)  # connect, read (seconds)
+PLATFORM_RETRIES = 4  # tries of one call while the platform throttles or does not answer
+PLATFORM_BACKOFF_SECONDS = 1.0  # base of the exponential backoff (with jitter) between those tries
+PLATFORM_FIRST_SYNC_DAYS = 30  # a first sync reads back this many days (CON-03)
+PLATFORM_REFRESH_AHEAD = 3600  # seconds before expiry an access token is refreshed (CON-02)
 # Parcel interception: the couriers' signed result callbacks (logistics.adapters).
 COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET", default="sandbox-only-courier-secret")
 

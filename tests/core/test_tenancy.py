@@ -20,7 +20,8 @@ from core.admin import BackOfficeAdmin, BackOfficeHistoryAdmin
 from core.tenancy import ALL, is_global, scope_queryset, tenant_paths
 from orders.models import Order, OrderEvent, Refund
 
-PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench")
+PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench",
+                "platforms")
 GLOBAL_MODELS = {
     "accounts.PlatformProfile",
     "accounts.HistoricalPlatformProfile",

@@ -15,7 +15,8 @@ from django.utils import translation
 from accounts.models import User
 
 LOCALE = pathlib.Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
-PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench")
+PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench",
+                "platforms")
 
 
 def po_entries(path: pathlib.Path) -> list[tuple[str, str, bool]]:
