@@ -27,7 +27,7 @@ from .convert import to_platform_order
 from .grouping import ExportOrder, RowError, parse_orders
 from .reader import PINDUODUO, FileProblem, read_export
 
-PLATFORM_NAMES = {"douyin": _("抖店"), PINDUODUO: _("拼多多")}
+PLATFORM_NAMES = {"douyin": _("Douyin shop"), PINDUODUO: _("Pinduoduo")}
 
 
 @dataclass
