@@ -358,3 +358,12 @@ def test_con08_sec05_no_separators_signs_or_extra_places(demo, value):
     rows[0][4] = value
     outcome = order_export_import(shop=Shop.objects.get(key="pdd"), data=pdd_csv(rows), dry_run=True)
     assert [(e.row, e.column) for e in outcome.errors] == [(2, "用户实付金额(元)")]
+
+
+@pytest.mark.parametrize(("shop", "name", "created"), [("pdd", "拼多多订单导出示例.csv", 3), ("dy", "抖店订单导出示例.xlsx", 2)])
+def test_con08_demo_sample_exports_import_cleanly(demo, shop, name, created):
+    """The sample files shipped for trying the import page (demo/exports/) stay importable."""
+    from tests.conftest import ROOT
+
+    out, code = run(shop, str(ROOT / "demo" / "exports" / name), "--dry-run")
+    assert (code, out.splitlines()[0]) == (0, f"dry run: created {created}, updated 0, unchanged 0, errors 0")
