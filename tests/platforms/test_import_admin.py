@@ -44,6 +44,10 @@ def test_con08_admin_preview_then_import_then_again_unchanged(demo, client):
     assert done.context["step"] == "result" and done.context["outcome"].created == 3
     assert "已新建订单" in done.content.decode()
     assert Order.objects.filter(order_no__in=PDD_NOS, shop__key="pdd").count() == 3
+    # The order's operation log says where it came from.
+    order = Order.objects.get(order_no=PDD_NOS[1])
+    log = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "订单导出文件" in log
 
     # The same file again: the preview says unchanged, the import changes nothing.
     page = preview(client, "pdd", pdd_csv())
