@@ -36,7 +36,7 @@ class PlatformConnectionAdmin(BackOfficeAdmin):
     change_roles = frozenset()
     list_display = ("shop", "platform", "status", "access_expires_at", "last_sync_at", "lag", "last_error",
                     "connect_link")
-    list_filter = ("platform", "status")
+    list_filter = ()  # a few rows: the whole width for the figures
     list_select_related = ("shop",)
     actions = ["sync_now", "disconnect"]
     readonly_fields = ("shop", "platform", "status", "platform_shop_id", "platform_shop_name", "access_expires_at",

@@ -73,6 +73,7 @@ class FakePlatforms:
     refused_shops: set[str] = field(default_factory=set)  # refresh refused for these shops
     calls: list[tuple[str, dict]] = field(default_factory=list)  # (method, params) of every accepted call
     seconds: float = 0.0  # the fake's own time answering (the benchmark subtracts it)
+    delay: float = 0.0  # seconds each order call takes (a slow gateway, to kill a sync halfway)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- set-up --------------------------------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class FakePlatforms:
         if token.expires_at < time.time():
             return self._dy_error(30002, "access_token已过期", "isv.access-token-expired", "access_token已过期")
         self.calls.append((method, params))
+        if self.delay:
+            time.sleep(self.delay)
         if method == "order.searchList":
             return self._dy_search(token.shop, params)
         if method == "order.orderDetail":
@@ -238,7 +241,8 @@ class FakePlatforms:
         gen = self.generated.get(shop)
         if gen is not None:
             first = max(0, -int(-(start - gen.start) // gen.step)) if start > gen.start else 0
-            last = min(gen.count - 1, int((end - gen.start) // gen.step)) if end >= gen.start else -1
+            # the i-th order is updated at the whole second floor(start + i·step): in [start, end] while < end + 1
+            last = min(gen.count - 1, -int(-(end + 1 - gen.start) // gen.step) - 1) if end >= gen.start else -1
             total = max(0, last - first + 1)
             lo = first + page * size
             rows = [self._dy_generated(shop, i, gen) for i in range(lo, min(last + 1, lo + size))]
@@ -393,6 +397,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8124)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--demo", action="store_true", help="hold demo orders for the demo shops")
+    parser.add_argument("--generate", action="append", default=[], metavar="SHOP:COUNT:START:STEP",
+                        help="a Douyin shop whose COUNT orders are made on the fly, the i-th updated at START + i·STEP")
     args = parser.parse_args()
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -406,6 +412,9 @@ def main() -> None:
     fake = FakePlatforms()
     if args.demo:
         demo_orders(fake)
+    for spec in args.generate:
+        shop, count, start, step = spec.split(":")
+        fake.generate(shop, int(count), int(start), float(step))
     server = make_server(args.host, args.port, fake, server_class=Threading, handler_class=Quiet)
     print(f"fake 抖店/拼多多 open platforms on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()

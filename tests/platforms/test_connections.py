@@ -396,3 +396,45 @@ def test_con04_payout_created_through_the_api_on_a_synced_order(fake, api):
                     headers={"Idempotency-Key": "con-sync-payout-1"})
     assert r.status_code == 201, r.content
     assert Payout.objects.get().amount == Decimal("5.00")
+
+
+def test_con03_sigkilled_sync_process_resumes_with_nothing_lost_or_doubled(fake, settings):
+    """A real worker process killed (SIGKILL) halfway through a sync: the windows it stored stay, the next run
+    (once the dead run's lease has run out) resumes at the checkpoint, and every order is there once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    shop = ShopFactory()
+    _douyin_orders(fake, 300, start=T0)  # 5 one-hour windows
+    conn = _connect(fake, shop)
+    fake.delay = 0.3
+    db_settings = db.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:{db_settings['PORT'] or 5432}/"
+                           f"{db_settings['NAME']}",
+           "PAYMENT_RAIL_KEYS": settings.PAYMENT_RAIL_KEYS[0], "DOUYIN_APP_KEY": settings.DOUYIN_APP_KEY,
+           "DOUYIN_APP_SECRET": settings.DOUYIN_APP_SECRET, "DOUYIN_OPEN_URL": settings.DOUYIN_OPEN_URL}
+    since = _since().isoformat()
+    worker = subprocess.Popen([sys.executable, "manage.py", "platform_sync", shop.key, "--since", since], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            conn.refresh_from_db()
+            if conn.checkpoint is not None:
+                break
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(timeout=10)
+    conn.refresh_from_db()
+    stored = Order.objects.filter(shop=shop).count()
+    assert conn.checkpoint is not None and 0 < stored < 300, stored
+    assert conn.lease_until is not None  # the dead run never released it
+    assert connection_sync(connection_id=conn.pk).busy  # nobody syncs the shop twice at once
+    PlatformConnection.objects.filter(pk=conn.pk).update(lease_until=now() - dt.timedelta(seconds=1))
+    fake.delay = 0
+    r = connection_sync(connection_id=conn.pk)
+    assert Order.objects.filter(shop=shop).count() == 300 and r.created == 300 - stored

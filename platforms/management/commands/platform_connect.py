@@ -1,6 +1,7 @@
 """manage.py platform_connect SHOP_KEY --code CODE (API.md "Platform connections", CON-01)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import Shop
 from core.errors import ApplicationError
@@ -23,4 +24,4 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{found.key}: connected to {conn.platform} (platform shop {conn.platform_shop_id or '—'}), "
-                          f"access token valid until {conn.access_expires_at:%Y-%m-%d %H:%M %Z}")
+                          f"access token valid until {timezone.localtime(conn.access_expires_at):%Y-%m-%d %H:%M %Z}")
