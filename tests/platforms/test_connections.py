@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 import time
+import urllib.parse
 
 import pytest
 from django.core.management import call_command
@@ -438,3 +439,50 @@ def test_con03_sigkilled_sync_process_resumes_with_nothing_lost_or_doubled(fake,
     fake.delay = 0
     r = connection_sync(connection_id=conn.pk)
     assert Order.objects.filter(shop=shop).count() == 300 and r.created == 300 - stored
+
+
+# --- the authorization round trip (views) ------------------------------------------------------------------------
+
+def test_con01_authorize_round_trip_and_refusals(fake, client):
+    from django.core import signing
+
+    from tests.factories import SubAccountFactory
+
+    shop = ShopFactory()
+    main = UserFactory(shop=shop, role="main")
+    client.force_login(main)
+    r = client.get(f"/platforms/pinduoduo/authorize/?shop={shop.key}")
+    assert r.status_code == 400 and r.json()["code"] == "platform_mismatch"  # a Douyin shop
+    r = client.get(f"/platforms/douyin/authorize/?shop={shop.key}")
+    assert r.status_code == 302 and r["Location"].startswith(fake.url + "/douyin/authorize?")
+    # the platform's page (the fake's) approves and answers with its redirect back to us
+    back = fake._authorize("douyin", dict(urllib.parse.parse_qsl(r["Location"].split("?", 1)[1])))[1][0][1]
+    path = back.split("testserver", 1)[-1]
+    assert path.startswith("/platforms/douyin/authorized/?code=")
+    r = client.get(path.replace("state=", "state=x"))  # a tampered state
+    assert r.status_code == 400 and r.json()["code"] == "authorization_state_invalid"
+    assert not PlatformConnection.objects.exists()
+    r = client.get(path)
+    assert r.status_code == 302 and PlatformConnection.objects.get().status == "connected"
+    # another shop's people may not start it; a state made for someone else is refused
+    other = ShopFactory()
+    r = client.get(f"/platforms/douyin/authorize/?shop={other.key}")
+    assert r.status_code == 403
+    sub = SubAccountFactory(shop=shop)
+    client.force_login(sub)
+    assert client.get(f"/platforms/douyin/authorize/?shop={shop.key}").status_code == 403
+    state = signing.dumps({"shop": shop.key, "platform": "douyin", "user": main.pk}, salt="platforms.authorize")
+    r = client.get(f"/platforms/douyin/authorized/?code=x&state={state}")
+    assert r.status_code == 400
+
+
+def test_con01_disconnect_forgets_the_tokens_and_the_sync_stops(fake):
+    from platforms.services import connection_disconnect
+
+    shop = ShopFactory()
+    conn = _connect(fake, shop)
+    connection_disconnect(connection_id=conn.pk)
+    conn.refresh_from_db()
+    assert conn.status == "disconnected" and conn.sealed == "" and conn.access_expires_at is None
+    with pytest.raises(CommandError, match="not connected"):
+        call_command("platform_sync", shop.key)
