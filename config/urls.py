@@ -29,6 +29,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/workbench/", include("workbench.admin_urls")),
+    path("admin/platforms/", include("platforms.exports_import.urls")),  # 导入订单导出文件 (CON-08)
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("platforms/", include("platforms.urls")),  # authorization round trip, Douyin's push (CON-01, CON-05)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "chattools",
     "workbench",
     "platforms",
+    "platforms.exports_import",  # CON-08: importing the platforms' order export files (its own templates, command)
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ from accounts.models import User
 
 LOCALE = pathlib.Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 PROJECT_APPS = ("core", "accounts", "orders", "notifications", "payouts", "aftersales", "logistics", "workbench",
-                "platforms")
+                "platforms", "platforms_import")
 
 
 def po_entries(path: pathlib.Path) -> list[tuple[str, str, bool]]:
