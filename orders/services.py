@@ -4,12 +4,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Role, User
 from core.clock import now
 
 from .models import Category, Order, OrderEvent, OrderEventType, OrderItem, Parcel
+
+ORDERS_UPSERT_LOCK = 0x4F524453  # "ORDS": the advisory-lock class of one shop's order upserts
 
 
 def order_lock(*, order_id: int) -> Order:
@@ -92,6 +94,7 @@ def orders_bulk_upsert(*, shop_id: int, rows: list[OrderSyncRow], source: str) -
         if held is None or _newer_or_same(row.values.get("platform_updated_at"), held.values.get("platform_updated_at")):
             by_no[row.order_no] = row
     with transaction.atomic():
+        _shop_upsert_lock(shop_id)
         categories = _categories({r.category_code for r in by_no.values()})
         existing = {
             o.order_no: o
@@ -147,6 +150,15 @@ def orders_bulk_upsert(*, shop_id: int, rows: list[OrderSyncRow], source: str) -
         result.updated = len([no for no in changed_fields if no not in created_nos])
         result.unchanged = len(by_no) - result.created - result.updated - len(result.skipped)
     return result
+
+
+def _shop_upsert_lock(shop_id: int) -> None:
+    """Two writers of one shop's orders (the sync, a push, an import) take turns: without it both could find
+    an order missing and both INSERT it (an IntegrityError for the second). A transaction-scoped advisory
+    lock on PostgreSQL; SQLite writes one transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ORDERS_UPSERT_LOCK, shop_id])
 
 
 def _newer_or_same(incoming, stored) -> bool:

@@ -309,8 +309,8 @@ def test_con08_con04_courier_from_the_name_or_the_tracking_number():
 
 @pytest.mark.django_db(transaction=True)
 def test_con08_two_imports_of_one_file_at_once_store_each_order_once(demo):
-    """Two people import the same export at the same moment: the second's inserts wait for the first's commit,
-    collide with its orders, and its retry finds them stored — every order once, no error, no 500."""
+    """Two people import the same export at the same moment: the second waits for the first's commit (the shop's
+    upsert lock) and finds its orders stored — every order once, no error, no 500."""
     import threading
     import time
 

@@ -78,3 +78,48 @@ def test_con04_flagged_orders_listed_under_to_review_in_the_admin(client):
     assert "6920000000000000001" in page and "6920000000000000002" not in page
     order = Order.objects.get(order_no="6920000000000000001")
     assert "order_status: 77" in client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_con03_con05_two_writers_of_one_new_order_at_once_store_it_once():
+    """A sync window and a push (or an import) bring the same new order at the same moment: the second writer
+    waits for the first's commit and finds the order stored — never an IntegrityError."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    shop = ShopFactory()
+    orders = [douyin_order(douyin_raw(str(6930000000000000000 + i))) for i in range(3)]
+    orders_upsert(shop, orders[:0])
+    first_wrote, results, errors = threading.Event(), {}, []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = orders_upsert(shop, orders)
+                first_wrote.set()
+                time.sleep(0.5)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_wrote.wait(10)
+            results["second"] = orders_upsert(shop, orders)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results["first"].created == 3
+    assert (results["second"].created, results["second"].unchanged) == (0, 3)
+    assert Order.objects.filter(shop=shop).count() == 3
