@@ -91,7 +91,7 @@ def test_con03_con05_two_writers_of_one_new_order_at_once_store_it_once():
 
     shop = ShopFactory()
     orders = [douyin_order(douyin_raw(str(6930000000000000000 + i))) for i in range(3)]
-    orders_upsert(shop, orders[:0])
+    orders_upsert(shop, [douyin_order(douyin_raw("6930000000000000999"))])  # its category exists: no wait on that
     first_wrote, results, errors = threading.Event(), {}, []
 
     def first():
@@ -122,4 +122,4 @@ def test_con03_con05_two_writers_of_one_new_order_at_once_store_it_once():
     assert errors == []
     assert results["first"].created == 3
     assert (results["second"].created, results["second"].unchanged) == (0, 3)
-    assert Order.objects.filter(shop=shop).count() == 3
+    assert Order.objects.filter(shop=shop).count() == 4
