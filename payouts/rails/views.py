@@ -1,7 +1,8 @@
 """The two rails' callbacks: authenticated (the rail's signature, freshness, used once), checked against the
 payout (PAY-S11: a key it was sent under on this rail, its amount — else refused and flagged), then handed
 to `payout_apply_result` like any other result (idempotent; duplicates and out-of-order reports are recorded
-and ignored there, PAY-S07; a success for any key is the payout's, PAY-S09). Each answers in its rail's own way: WeChat Pay 204 / 4xx JSON, Alipay
+and ignored there, PAY-S07; a success for any key is the payout's, PAY-S09).
+Each answers in its rail's own way: WeChat Pay 204 / 4xx JSON, Alipay
 the text "success" / "fail"."""
 
 
