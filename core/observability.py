@@ -61,8 +61,8 @@ _INLINE_SECRET = re.compile(
 )
 _CREDENTIAL = re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 _DIGITS = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
-_CN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_CN_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_CN_ID = re.compile(r"(?<![\d.])\d{17}[\dXx](?![\d.])")
+_CN_MOBILE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?![\d.])")
 
 
 def _luhn(digits: str) -> bool:
