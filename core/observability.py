@@ -378,9 +378,38 @@ def record_rail_call(rail: str, op: str, outcome: str, seconds: float) -> None:
 
 # --- Sentry -------------------------------------------------------------------------------------------------
 
+def _sensitive_values(value: Any, key: str = "", found: set | None = None) -> set:
+    """Every string held under a sensitive key anywhere in `value` (a frame's `real_name`, a header's token)."""
+    found = set() if found is None else found
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _sensitive_values(v, str(k), found)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _sensitive_values(v, key, found)
+    elif key and SENSITIVE_KEY.search(key) and isinstance(value, str | int) and len(str(value).strip("'\" ")) >= 2:
+        found.add(str(value).strip("'\" "))
+    return found
+
+
+def _replace_values(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: _replace_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_values(v, secrets) for v in value]
+    return value
+
+
 def sentry_before_send(event: dict, hint: dict | None = None) -> dict:
-    """Scrub an event before it leaves (OPS-04): no request body, cookies or query string; headers, extras,
-    contexts, breadcrumbs, messages, exception values and frame variables through `scrub`; the user as an id."""
+    """Scrub an event before it leaves (OPS-04): no request body, cookies or query string; the user as an id;
+    headers, extras, contexts, breadcrumbs, messages, exception values and frame variables through `scrub`;
+    and any value found under a sensitive key (a frame's `real_name`, `card`) removed wherever else it appears
+    (an exception message that quotes it)."""
+    event = json.loads(json.dumps(event, default=str))
     request = event.get("request")
     if isinstance(request, dict):
         request.pop("data", None)
@@ -388,23 +417,16 @@ def sentry_before_send(event: dict, hint: dict | None = None) -> dict:
         request.pop("query_string", None)
         if "url" in request:
             request["url"] = str(request["url"]).split("?", 1)[0]
-        if isinstance(request.get("headers"), dict):
-            request["headers"] = scrub(request["headers"])
         if isinstance(request.get("env"), dict):
             request["env"] = {k: v for k, v in request["env"].items() if k in ("SERVER_NAME", "SERVER_PORT")}
     user = event.get("user")
     if isinstance(user, dict):
         event["user"] = {"id": user["id"]} if "id" in user else {}
-    for key in ("extra", "contexts", "tags", "breadcrumbs", "logentry", "message"):
-        if key in event:
-            event[key] = scrub(event[key])
-    for exc in (event.get("exception") or {}).get("values", []) or []:
-        if "value" in exc:
-            exc["value"] = scrub_text(str(exc["value"]))
-        for frame in (exc.get("stacktrace") or {}).get("frames", []) or []:
-            if "vars" in frame:
-                frame["vars"] = scrub(frame["vars"])
-    return json.loads(json.dumps(event, default=str))
+    secrets = sorted(_sensitive_values(event), key=len, reverse=True)
+    event = _replace_values(scrub(event), secrets)
+    if isinstance(event.get("user"), dict) and "id" in (user or {}):
+        event["user"] = {"id": user["id"]}
+    return event
 
 
 def sentry_init(dsn: str, *, environment: str = "", release: str = "", transport=None) -> None:
@@ -418,7 +440,8 @@ def sentry_init(dsn: str, *, environment: str = "", release: str = "", transport
         environment=environment or None,
         release=release or None,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # sentry-sdk 2.75's successor of send_default_pii=False: no user identity, no bodies, no SQL values.
+        data_collection={"user_info": False, "http_bodies": [], "database_query_data": False},
         max_request_body_size="never",
         before_send=sentry_before_send,
         before_send_transaction=sentry_before_send,
