@@ -4,7 +4,6 @@ no token, password, card number, real name or platform/rail secret in any line."
 import io
 import json
 import logging
-import time
 
 import pytest
 from django.conf import settings
