@@ -93,7 +93,8 @@ def rails() -> list[dict]:
         rows.append({
             "label": Rail(rail).label if rail in Rail.values else rail,
             "total": total,
-            "outcomes": [{"label": OUTCOME_LABELS.get(o, o), "n": n, "bad": o in ("error", "timeout", "unknown")}
+            "outcomes": [{"label": OUTCOME_LABELS.get(o, o), "n": n, "bad": o in ("error", "timeout", "unknown"),
+                          "warn": o == "rejected"}
                          for o, n in sorted(counts[rail].items(), key=lambda kv: -kv[1])],
             "avg_ms": round(sum(latencies) / len(latencies) * 1000) if latencies else None,
             "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000) if latencies else None,
