@@ -4,7 +4,6 @@ interval → the clock is late on the page and in /readyz. Screenshot: test-arti
 import datetime as dt
 
 import pytest
-import time_machine
 
 from accounts.models import Shop
 from core import clocks

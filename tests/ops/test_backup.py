@@ -84,11 +84,12 @@ def test_ops_06_backup_and_restore_drill_passes(source, tmp_path):
 def test_ops_06_drill_fails_on_ledger_drift_and_still_drops_the_scratch(source, tmp_path):
     """OPS-06: a backup whose balances do not add up fails the drill (verify_ledger), exit code non-zero."""
     before = _scratch_databases(source)
-    _psql(source, "UPDATE accounts_shopaccount SET balance = balance + 1 WHERE id = (SELECT min(id) FROM accounts_shopaccount)")
+    first = "(SELECT min(id) FROM accounts_shopaccount)"
+    _psql(source, f"UPDATE accounts_shopaccount SET balance = balance + 1 WHERE id = {first}")
     try:
         result = _restore_check(source, _backup(source, tmp_path))
     finally:
-        _psql(source, "UPDATE accounts_shopaccount SET balance = balance - 1 WHERE id = (SELECT min(id) FROM accounts_shopaccount)")
+        _psql(source, f"UPDATE accounts_shopaccount SET balance = balance - 1 WHERE id = {first}")
     assert result.returncode != 0
     assert "FAILED: verify_ledger" in result.stdout and "RESTORE CHECK FAILED" in result.stdout
     assert _scratch_databases(source) == before
