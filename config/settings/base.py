@@ -107,6 +107,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: short OLTP statements whose row estimates cross jit_above_cost paid 300+ ms compiling code
     # (an admin search at 1 M payouts: 375 ms of JIT for 2 rows; issue 14, bench/lists.py).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # A database that does not answer fails a connection (and /readyz, OPS-01) in seconds, not a TCP timeout.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for the writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
