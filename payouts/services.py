@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import LedgerEntry, PayoutQuota, Role, ShopAccount, User
 from accounts.selectors import working_day_add
 from accounts.services import ledger_post, ledger_post_locked, shop_account_lock
+from core import hooks
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
@@ -266,6 +267,7 @@ def _transfer_for(payout: Payout) -> Transfer:
         account=card.account_for_retry if card and card.account_for_retry else "",
         account_kind=card.channel if card and card.account_for_retry else "",
         account_name=card.holder_name if card and card.account_for_retry else "",
+        account_bank=card.bank_name if card and card.account_for_retry else "",
     )
 
 
@@ -483,6 +485,7 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
     event_add(payout, type=PayoutEventType.CARD_SENT, actor=actor, card=card.token,
               expires_at=card.expires_at.isoformat())
     _notify(payout, texts.ACCOUNT_CARD, Channel.CHAT)
+    hooks.fire("payout_card_sent", payout=payout, card=card)  # buyerpages: the card page's link (PAY-B02)
     return card
 
 
@@ -502,7 +505,7 @@ def _mask(account: str) -> str:
 
 
 @transaction.atomic
-def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, name: str) -> PayoutCard:
+def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, name: str, bank: str = "") -> PayoutCard:
     """The buyer fills in an Alipay account or a bank card; the payout is retried at once (PAY-C02). Only the
     masked account is ever shown (PAY-C04)."""
     card_row = PayoutCard.objects.filter(token=token, payout__order__buyer=buyer).values("payout_id").first()
@@ -514,11 +517,11 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
             or payout.status != PayoutStatus.FAILED):
         raise ApplicationError(PayoutError.CARD_EXPIRED)
     card.payout = payout
-    card.channel, card.holder_name = channel, name.strip()
+    card.channel, card.holder_name, card.bank_name = channel, name.strip(), bank.strip()
     card.account_masked, card.account_for_retry = _mask(account), account
     card.submitted_at = now()
     transition(card, CardStatus.SUBMITTED, actor=buyer, event=PayoutEventType.CARD_SUBMITTED,
-               fields=("channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"),
+               fields=("channel", "holder_name", "bank_name", "account_masked", "account_for_retry", "submitted_at"),
                card=card.token, channel=channel, account=card.account_masked)
     _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
     # Seed 001: 「聊天页会自动发送确认信息,以及商家的自动回复」 — the shop's own text, where its main account set one.
