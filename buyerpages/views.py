@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ApplicationError
 from payouts.models import CardStatus, Payout, PayoutCard, PayoutStatus
-from payouts.rails.models import Rail, ShopRail
+from payouts.rails.models import Rail, ShopRail, buyer_openid_set
 from payouts.services import payout_card_submit
 
 from . import links, wechat
@@ -162,8 +162,6 @@ def wechat_callback(request):
         return _notice(request, title=_("WeChat authorization was not completed"), tone="warn", status=502,
                        payout=payout, action=(reverse("buyerpages:identity", args=[token]), _("Try again")),
                        message=_("WeChat did not confirm your identity just now. Please try again."))
-    from payouts.rails.models import buyer_openid_set  # TODO(merge rails): module level
-
     with transaction.atomic():
         buyer_openid_set(app_id=config.wechat_appid, buyer_id=payout.order.buyer_id, openid=openid)
         identity_given(app_id=config.wechat_appid, buyer_id=payout.order.buyer_id)

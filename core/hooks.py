@@ -11,16 +11,12 @@ Registered hooks (name → who listens):
 - `ticket_created` (aftersales.services.ticket_create) → logistics: INT-06 auto-interception.
 - `shop_balance_figures` (accounts' `shop/balance/`, with `shop_id`) → payouts: `paid_out_today`; each
   listener returns a dict of figures that the answer adds.
-- `payout_card_sent` (payouts.services, with `payout`, `card`) → buyerpages: the card page's link (PAY-B02).
-- `payout_buyer_identity_needed`, `payout_waiting_for_buyer` (payouts.services, with `payout`) → buyerpages:
-  the WeChat identity and confirm-receipt links (PAY-B03, PAY-B04).
 """
 
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("ticket_created", "shop_balance_figures",
-         "payout_card_sent", "payout_buyer_identity_needed", "payout_waiting_for_buyer")
+KNOWN = ("ticket_created", "shop_balance_figures")
 _HOOKS: dict[str, list[Callable[..., Any]]] = {name: [] for name in KNOWN}
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payouts', '0003_list_indexes'),
+        ('payouts', '0004_submission_book'),
     ]
 
     operations = [

@@ -34,10 +34,13 @@ def pay():
 
 
 @pytest.fixture
-def failed_payout(orders, users, pay):
-    """A Pinduoduo payout to a buyer whose sandbox account is invalid: failed, with an open account card."""
-    payout = payout_create(order=orders["PDD2005"], data=pay("20.00"), actor=users["pdd_admin"])
-    run_all()
+def failed_payout(orders, users, pay, django_capture_on_commit_callbacks):
+    """A Pinduoduo payout to a buyer whose sandbox account is invalid: failed, with an open account card (the
+    hooks after commit run: the card page's link is sent)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        payout = payout_create(order=orders["PDD2005"], data=pay("20.00"), actor=users["pdd_admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        run_all()
     payout.refresh_from_db()
     assert payout.status == "failed" and payout.cards.filter(status="sent").exists()
     return payout
