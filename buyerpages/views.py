@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import ApplicationError
 from payouts.models import CardStatus, Payout, PayoutCard, PayoutStatus
 from payouts.rails.models import Rail, ShopRail, buyer_openid_set
+from payouts.rails.router import WECHAT_REAL_NAME_FROM
 from payouts.services import payout_card_submit
 
 from . import links, wechat
@@ -114,13 +115,15 @@ def identity(request, token: str):
     if not wechat.in_wechat(request):
         return render(request, "buyerpages/open_in_wechat.html", {"payout": payout}, status=200)
     return render(request, "buyerpages/identity.html",
-                  {"payout": payout, "authorize": reverse("buyerpages:authorize", args=[token])})
+                  {"payout": payout, "authorize": reverse("buyerpages:authorize", args=[token]),
+                   "need_name": payout.amount >= WECHAT_REAL_NAME_FROM})
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def authorize(request, token: str):
-    """To WeChat's web authorization with a one-time state that remembers this link (WeChat's state is short)."""
+    """To WeChat's web authorization with a one-time state that remembers this link (WeChat's state is short)
+    and, from 2,000.00, the real name WeChat wants with the transfer (PAY-S12)."""
     try:
         _, payout = _read(links.IDENTITY, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
@@ -129,8 +132,14 @@ def authorize(request, token: str):
     if config is None:
         return _notice(request, title=_("WeChat is not needed"), status=409, payout=payout,
                        message=_("This shop does not pay through WeChat; there is nothing to authorize."))
+    name = request.POST.get("name", "").strip() if request.method == "POST" else ""
+    if payout.amount >= WECHAT_REAL_NAME_FROM and not 2 <= len(name) <= 32:
+        return render(request, "buyerpages/identity.html",
+                      {"payout": payout, "authorize": reverse("buyerpages:authorize", args=[token]),
+                       "need_name": True, "name": name, "name_error": _("Please enter your real name.")},
+                      status=400)
     state = secrets.token_hex(16)
-    cache.set(f"buyerpages:state:{state}", token, timeout=STATE_SECONDS)
+    cache.set(f"buyerpages:state:{state}", {"token": token, "name": name}, timeout=STATE_SECONDS)
     redirect_uri = settings.BUYER_PAGES_BASE_URL.rstrip("/") + reverse("buyerpages:wechat-callback")
     return redirect(wechat.authorize_url(app_id=config.wechat_appid, redirect_uri=redirect_uri, state=state))
 
@@ -139,9 +148,10 @@ def authorize(request, token: str):
 @require_GET
 def wechat_callback(request):
     state = request.GET.get("state", "")
-    token = cache.get(f"buyerpages:state:{state}") if state.isalnum() and len(state) <= 64 else None
-    if token is None:
+    remembered = cache.get(f"buyerpages:state:{state}") if state.isalnum() and len(state) <= 64 else None
+    if not isinstance(remembered, dict):
         return _bad_link(request, links.LinkInvalid())
+    token = remembered["token"]
     try:
         _, payout = _read(links.IDENTITY, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
@@ -162,7 +172,8 @@ def wechat_callback(request):
                        payout=payout, action=(reverse("buyerpages:identity", args=[token]), _("Try again")),
                        message=_("WeChat did not confirm your identity just now. Please try again."))
     with transaction.atomic():
-        buyer_openid_set(app_id=config.wechat_appid, buyer_id=payout.order.buyer_id, openid=openid)
+        buyer_openid_set(app_id=config.wechat_appid, buyer_id=payout.order.buyer_id, openid=openid,
+                         real_name=remembered.get("name", ""))
         identity_given(app_id=config.wechat_appid, buyer_id=payout.order.buyer_id)
     payout.refresh_from_db()
     return _identity_done(request, payout)
