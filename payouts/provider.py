@@ -228,6 +228,18 @@ def get_provider() -> PaymentProvider:
 SHOP_PROVIDERS: list = []
 
 
+def shop_on_real_rail(shop_id: int | None) -> bool:
+    """The shop pays through a rail platform staff configured (WeChat, Alipay), not the default provider:
+    the sandbox's callback and top-up page never move its payouts (PAY-S11)."""
+    return any(resolve(shop_id) is not None for resolve in SHOP_PROVIDERS)
+
+
+def sandbox_serves(shop_id: int | None) -> bool:
+    """PAY-S11: the sandbox's callback and top-up payment page act on this shop's payouts — only when the
+    deployment turns the sandbox on (PAYOUT_SANDBOX_ENABLED, off in production) and the shop is on no real rail."""
+    return bool(settings.PAYOUT_SANDBOX_ENABLED) and not shop_on_real_rail(shop_id)
+
+
 def provider_for(shop_id: int | None) -> PaymentProvider:
     """The rail a shop's payouts use: the one platform staff configured for it (payouts.rails), else the
     default (settings.PAYOUT_PROVIDER, the sandbox)."""
