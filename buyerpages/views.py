@@ -107,7 +107,7 @@ def _wechat_rail(payout: Payout) -> ShopRail | None:
 @require_GET
 def identity(request, token: str):
     try:
-        _, payout = _read(links.IDENTITY, token)
+        _link, payout = _read(links.IDENTITY, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
         return _bad_link(request, exc)
     if payout.pending_reason != "buyer_identity_needed":
@@ -125,7 +125,7 @@ def authorize(request, token: str):
     """To WeChat's web authorization with a one-time state that remembers this link (WeChat's state is short)
     and, from 2,000.00, the real name WeChat wants with the transfer (PAY-S12)."""
     try:
-        _, payout = _read(links.IDENTITY, token)
+        _link, payout = _read(links.IDENTITY, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
         return _bad_link(request, exc)
     config = _wechat_rail(payout)
@@ -153,7 +153,7 @@ def wechat_callback(request):
         return _bad_link(request, links.LinkInvalid())
     token = remembered["token"]
     try:
-        _, payout = _read(links.IDENTITY, token)
+        _link, payout = _read(links.IDENTITY, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
         return _bad_link(request, exc)
     code = request.GET.get("code", "")
@@ -198,7 +198,7 @@ def _identity_done(request, payout: Payout):
 @require_GET
 def confirm(request, token: str):
     try:
-        _, payout = _read(links.CONFIRM, token)
+        _link, payout = _read(links.CONFIRM, token)
     except (links.LinkInvalid, links.LinkExpired) as exc:
         return _bad_link(request, exc)
     if payout.status == PayoutStatus.SUCCEEDED:

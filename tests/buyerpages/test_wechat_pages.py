@@ -145,3 +145,29 @@ def test_pay_b01_confirm_link_expires_with_the_rails_deadline(rails, wechat_web,
         answer = wechat(client, path)
     assert answer.status_code == 410 and "链接已过期" in answer.content.decode()
     assert now() < payout.confirm_deadline
+
+
+def test_pay_b03_from_2000_the_identity_page_asks_the_real_name_wechat_needs(
+        rails, wechat_web, client, orders, pay_dy, django_capture_on_commit_callbacks):
+    """PAY-B03 with PAY-S12: from 2,000.00 WeChat wants the payee's real name; the identity page asks it before
+    WeChat's authorization and keeps it with the openid (the payout's amount is raised here: the demo's caps
+    are far below)."""
+    from payouts.models import Payout
+
+    buyer = orders["DY1001"].buyer
+    BuyerWechatIdentity.objects.filter(buyer=buyer).delete()
+    payout = pay_dy()
+    Payout.objects.filter(pk=payout.pk).update(amount="2500.00")
+    path = link_path(payout, "buyer_identity_link")
+    page = wechat(client, path).content.decode()
+    assert 'name="name"' in page and "2,000" in page
+    refused = client.post(path + "authorize/", {"name": ""}, HTTP_USER_AGENT=WECHAT_UA)
+    assert refused.status_code == 400 and "请填写您的真实姓名" in refused.content.decode()
+    go = client.post(path + "authorize/", {"name": "张三"}, HTTP_USER_AGENT=WECHAT_UA)
+    assert go.status_code == 302
+    back = urllib.parse.urlsplit(requests.get(go["Location"].split("#")[0], allow_redirects=False,
+                                              timeout=5).headers["Location"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert wechat(client, f"{back.path}?{back.query}").status_code == 200
+    identity = BuyerWechatIdentity.objects.get(buyer=buyer, app_id=APP_ID)
+    assert (identity.openid, identity.real_name) == (wechat_web.openid(APP_ID), "张三")
