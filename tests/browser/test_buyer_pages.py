@@ -49,7 +49,9 @@ def phone(browser):
         contexts.append(context)
         page = context.new_page()
         errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        # script errors only: a 400/410 page (a refusal in words) is logged as a failed resource load
+        page.on("console", lambda m: errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
         page.errors = errors
         return page
 
