@@ -181,6 +181,12 @@ def wechat_callback(request):
 
 def _identity_done(request, payout: Payout):
     """After the identity: the payout is on its way; where it already waits for the buyer, the confirm step."""
+    if payout.status == PayoutStatus.SUCCEEDED:
+        return _notice(request, title=_("Received"), tone="ok", status=200, payout=payout,
+                       message=_("The transfer has arrived in your WeChat balance."))
+    if payout.status not in (PayoutStatus.PENDING, PayoutStatus.PROCESSING):
+        return _notice(request, title=_("Nothing to do"), status=200, payout=payout,
+                       message=_("This transfer does not need you any more."))
     action = None
     if payout.waiting_for_buyer and payout.confirm_deadline:
         action = (links.path(links.CONFIRM, links.sign(links.CONFIRM, payout_id=payout.pk,
