@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rails', '0002_buyer_wechat_identity'),
+        ('rails', '0003_rail_reconciliation'),
     ]
 
     operations = [
