@@ -59,7 +59,10 @@ def openid_for_code(*, app_id: str, secret: str, code: str) -> str:
 
 
 def _jsapi_ticket(*, app_id: str, secret: str) -> str:
-    key = f"buyerpages:jsapi_ticket:{app_id}"
+    # One ticket per app, secret and WeChat address: a new AppSecret (or another WeChat: the demo's fake) never
+    # reuses a ticket the cache still holds.
+    scope = hashlib.sha256(f"{secret}|{settings.WECHAT_OAUTH_API_BASE_URL}".encode()).hexdigest()[:16]
+    key = f"buyerpages:jsapi_ticket:{app_id}:{scope}"
     ticket = cache.get(key)
     if ticket:
         return ticket

@@ -163,7 +163,7 @@ def test_pay_b03_b04_wechat_buyer_authorizes_and_confirms_receipt_on_a_phone(
     assert wechat_web.confirmations == [payout.package_info] and rails.wechat.payments == [(number, 1234)]
 
     headers, body = rails.wechat.callback(number)
-    assert deliver.wechat(payout.shop_id, headers, body).status_code == 200
+    assert deliver.wechat(payout.shop_id, headers, body).status_code == 204
     page.reload()
     assert "已到账" in page.inner_text("h1")
     shot(page, "buyer-confirm-received-zh")

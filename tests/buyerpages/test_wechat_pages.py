@@ -130,7 +130,7 @@ def test_pay_b04_waiting_transfer_page_hands_the_package_to_wechat_and_shows_the
     rails.wechat.confirm(number)  # the buyer confirms in WeChat
     headers, body = rails.wechat.callback(number)
     with django_capture_on_commit_callbacks(execute=True):
-        assert deliver.wechat(payout.shop_id, headers, body).status_code == 200
+        assert deliver.wechat(payout.shop_id, headers, body).status_code == 204
     payout.refresh_from_db()
     assert payout.status == "succeeded"
     assert "已到账" in wechat(client, path).content.decode()

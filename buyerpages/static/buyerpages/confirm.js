@@ -4,6 +4,7 @@
   "use strict";
   var data = JSON.parse(document.getElementById("wx-data").textContent);
   var button = document.getElementById("confirm-button");
+  if (!button) { return; }  // confirmed already: nothing to hand over
   var error = document.getElementById("confirm-error");
 
   function fail(which) {
