@@ -116,8 +116,11 @@ class Command(BaseCommand):
             f"fake WeChat Pay at {wechat_url}, fake Alipay at {alipay_url}/gateway.do\n"
             f"shop {shop.key} ({shop}) now pays by WeChat Pay 商家转账 (card retries by Alipay); callbacks go to "
             f"{config.notify_url('wechat')}\n"
-            f"make a payout in the admin (发起打款) for one of its orders: it is paid ~{options['settle_after']:g}s "
-            f"after submission and the callback marks it 打款成功. Ctrl-C stops the fakes.")
+            + ("make a payout in the admin (发起打款) for one of its orders: it waits for the buyer (待买家确认收款) "
+               "until the buyer confirms on the page of the link in their message; the callback then marks it "
+               "打款成功. Ctrl-C stops the fakes." if options["buyer_confirms"] else
+               f"make a payout in the admin (发起打款) for one of its orders: it is paid ~{options['settle_after']:g}s "
+               f"after submission and the callback marks it 打款成功. Ctrl-C stops the fakes."))
         def stop(*_):
             raise KeyboardInterrupt
 
