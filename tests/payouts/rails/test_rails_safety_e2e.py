@@ -166,7 +166,7 @@ def test_pay_s12_wechat_minimum_and_real_name_threshold(rails, create, orders, u
     from accounts.models import PlatformProfile, User
 
     PlatformProfile.objects.update(min_amount=Decimal("0.01"), order_cap=Decimal("100000"),
-                                   shop_daily_cap=Decimal("100000"))
+                                   shop_daily_cap=Decimal("100000"), shop_daily_balance_cap=Decimal("100000"))
     before = ShopAccount.objects.get(shop__key="pdd").balance
     with pytest.raises(ApplicationError) as info:
         create("PDD2001", "0.05")
@@ -175,7 +175,6 @@ def test_pay_s12_wechat_minimum_and_real_name_threshold(rails, create, orders, u
     order = orders["PDD2001"]
     order.__class__.objects.filter(pk=order.pk).update(paid_amount=Decimal("5000.00"))
     ShopAccount.objects.filter(shop__key="pdd").update(balance=Decimal("100000.00"))
-    LedgerEntry.objects.none()
     with pytest.raises(ApplicationError) as info:
         create("PDD2001", "2000.00")
     assert info.value.code == "rail_limit" and "2000" in info.value.message
@@ -186,3 +185,41 @@ def test_pay_s12_wechat_minimum_and_real_name_threshold(rails, create, orders, u
     number = bill_no(f"PO{payout.pk}-1")
     assert rails.wechat.bills[number]["user_name_plain"] == "张三"
     assert rails.wechat.bills[number]["user_name"] != "张三"  # encrypted on the wire
+
+
+def test_pay_s09_alipay_card_retry_500_after_the_order_was_made_paid_once(rails, create, deliver,
+                                                                         django_capture_on_commit_callbacks):
+    """PAY-S09 on Alipay (the account card's retry, PAY-C02): 20000 SYSTEM_ERROR after the order was made is an
+    unknown outcome; the clock asks the same out_biz_no, finds the order, and the payout follows it — one
+    payment at Alipay, none at WeChat."""
+    from payouts.services import payout_card_submit
+
+    payout = create("PDD2001", "5.00")
+    number = bill_no(f"PO{payout.pk}-1")
+    rails.wechat.advance(number, "FAIL", "OPENID_INVALID")
+    assert deliver.wechat(payout.shop_id, *rails.wechat.callback(number)).status_code == 204
+    payout.refresh_from_db()
+    card = payout.cards.get(status="sent")
+    rails.alipay.fail_after_create = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        payout_card_submit(token=card.token, buyer=payout.order.buyer, channel="alipay",
+                           account="buyer@example.com", name="张三")
+    retry = f"PO{payout.pk}-2"
+    assert retry in rails.alipay.orders
+    assert PayoutSubmission.objects.get(ref=retry).state == "unknown"
+    rails.alipay.advance(retry)
+    clocks(django_capture_on_commit_callbacks, 2)
+    payout.refresh_from_db()
+    assert payout.status == "succeeded"
+    assert rails.alipay.payments == [(retry, "5.00")] and rails.wechat.payments == []
+    assert list(rails.alipay.orders) == [retry] and ledger_drifts() == []
+
+
+def test_pay_s12_the_fakes_refuse_below_the_minimum_like_the_rails(rails):
+    """The fakes are as strict as the rails: a transfer below 0.10 is refused by WeChat (PARAM_ERROR) and Alipay
+    (EXCEED_LIMIT_SM_MIN_AMOUNT), so a product bug that let one through would show in the tests."""
+    assert rails.wechat._create({"out_bill_no": "PO1A1", "transfer_amount": 5, "openid": "o", "appid": "wx",
+                                 "transfer_scene_id": "1000"})[0] == 400
+    assert rails.alipay._transfer({"out_biz_no": "PO1-1", "trans_amount": "0.05", "product_code": "TRANS_ACCOUNT_NO_PWD",
+                                   "payee_info": {"identity": "a@example.com"}}, "")["sub_code"] == \
+        "EXCEED_LIMIT_SM_MIN_AMOUNT"
