@@ -161,12 +161,12 @@ class FakeAlipay:
                 biz.get("product_code") not in ("TRANS_ACCOUNT_NO_PWD", "TRANS_BANKCARD_NO_PWD") or \
                 not payee.get("identity"):
             return {"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": "参数有误"}
-        problem = self._payee_problem(biz["product_code"], payee)
-        if problem:
-            return {"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": problem}
         if float(amount) < 0.1:
             return {"code": "40004", "msg": "Business Failed", "sub_code": "EXCEED_LIMIT_SM_MIN_AMOUNT",
                     "sub_msg": "单笔最低转账金额0.1元"}
+        problem = self._payee_problem(biz["product_code"], payee)
+        if problem:
+            return {"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": problem}
         with self._lock:
             if number in self.orders:
                 order = self.orders[number]
