@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api-v1"))),
     path("platforms/", include("platforms.urls")),  # authorization round trip, Douyin's push (CON-01, CON-05)
     path("sidebar/", sidebar, name="chat-sidebar"),  # the reference chat sidebar (chat tools)
+    path("b/", include("buyerpages.urls")),  # the buyer's mobile pages, reached by signed links (SPEC §14)
 ]
 
 handler400 = "core.api.api_error_400"

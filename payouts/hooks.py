@@ -4,6 +4,8 @@ payout's own hooks other parts subscribe to (the buyer's pages, PAY-B03/B04):
 - `payout_buyer_identity_needed(payout)`: a WeChat payout is pending with `buyer_identity_needed` (the buyer
   has no openid under the merchant's app yet): send the buyer the authorization link. When the openid is
   known, `payouts.services.payout_buyer_identity_known(payout_id=…)` submits the payout.
+- `payout_card_sent(payout)`: an account card was sent (PAY-C01/C03): send the buyer the card page's link
+  (its open card is `payout.cards.filter(status="sent")`).
 - `payout_waiting_for_buyer(payout)`: WeChat answered WAIT_USER_CONFIRM; `payout.package_info` and
   `payout.confirm_deadline` are stored: send the buyer the confirm-receipt link.
 
@@ -22,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 BUYER_IDENTITY_NEEDED = "payout_buyer_identity_needed"
 WAITING_FOR_BUYER = "payout_waiting_for_buyer"
-_LISTENERS: dict[str, list[Callable]] = {BUYER_IDENTITY_NEEDED: [], WAITING_FOR_BUYER: []}
+CARD_SENT = "payout_card_sent"
+_LISTENERS: dict[str, list[Callable]] = {BUYER_IDENTITY_NEEDED: [], WAITING_FOR_BUYER: [], CARD_SENT: []}
 
 
 @hooks.on("shop_balance_figures")
@@ -56,3 +59,7 @@ def payout_buyer_identity_needed(payout) -> None:
 
 def payout_waiting_for_buyer(payout) -> None:
     _fire(WAITING_FOR_BUYER, payout)
+
+
+def payout_card_sent(payout) -> None:
+    _fire(CARD_SENT, payout)

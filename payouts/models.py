@@ -322,6 +322,7 @@ class PayoutCard(models.Model):
     account_masked = models.CharField(_("account"), max_length=64, blank=True)
     account_for_retry = models.CharField(_("account (for the retry only)"), max_length=64, blank=True)
     holder_name = models.CharField(_("account holder"), max_length=64, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=64, blank=True)  # a bank card's bank (PAY-B02)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
     tenant_shop_path = "payout__shop"

@@ -34,6 +34,7 @@ class Transfer:
     account: str = ""  # an account the buyer submitted on a card (PAY-C02)
     account_kind: str = ""  # its kind on the card: "alipay" or "bank_card"
     account_name: str = ""  # the holder's name on the card
+    account_bank: str = ""  # the card's bank (a bank card on the account card, PAY-B02)
     user_name: str = ""  # the payee's real name where the rail requires it (WeChat from 2,000.00, PAY-S12)
 
 

@@ -440,7 +440,8 @@ def _transfer_of(submission: PayoutSubmission, payout: Payout) -> Transfer:
         "order__buyer__username", flat=True).first()
     return Transfer(ref=submission.ref, payout_id=payout.pk, amount=submission.amount, buyer=buyer,
                     account=data.get("account", ""), account_kind=data.get("account_kind", ""),
-                    account_name=data.get("account_name", ""), user_name=data.get("user_name", ""))
+                    account_name=data.get("account_name", ""), account_bank=data.get("account_bank", ""),
+                    user_name=data.get("user_name", ""))
 
 
 def _backoff_at(tries: int) -> dt.datetime:
@@ -909,6 +910,7 @@ def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
     event_add(payout, type=PayoutEventType.CARD_SENT, actor=actor, card=card.token,
               expires_at=card.expires_at.isoformat())
     _notify(payout, texts.ACCOUNT_CARD, Channel.CHAT)
+    transaction.on_commit(lambda p=payout: hooks.payout_card_sent(p))  # the card page's link (PAY-B02)
     return card
 
 
@@ -928,7 +930,7 @@ def _mask(account: str) -> str:
 
 
 @transaction.atomic
-def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, name: str) -> PayoutCard:
+def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, name: str, bank: str = "") -> PayoutCard:
     """The buyer fills in an Alipay account or a bank card; the payout is retried at once (PAY-C02). Only the
     masked account is ever shown (PAY-C04)."""
     card_row = PayoutCard.objects.filter(token=token, payout__order__buyer=buyer).values("payout_id").first()
@@ -940,11 +942,11 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
             or payout.status != PayoutStatus.FAILED):
         raise ApplicationError(PayoutError.CARD_EXPIRED)
     card.payout = payout
-    card.channel, card.holder_name = channel, name.strip()
+    card.channel, card.holder_name, card.bank_name = channel, name.strip(), bank.strip()
     card.account_masked, card.account_for_retry = _mask(account), account
     card.submitted_at = now()
     transition(card, CardStatus.SUBMITTED, actor=buyer, event=PayoutEventType.CARD_SUBMITTED,
-               fields=("channel", "holder_name", "account_masked", "account_for_retry", "submitted_at"),
+               fields=("channel", "holder_name", "bank_name", "account_masked", "account_for_retry", "submitted_at"),
                card=card.token, channel=channel, account=card.account_masked)
     _notify(payout, texts.CARD_CONFIRMED, Channel.CHAT)
     # Seed 001: 「聊天页会自动发送确认信息,以及商家的自动回复」 — the shop's own text, where its main account set one.
@@ -955,7 +957,7 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
     provider = provider_for(payout.shop_id)
     _submit(payout, actor=buyer, event=PayoutEventType.RETRIED,
             transfer={"buyer": "", "account": account, "account_kind": channel, "account_name": card.holder_name,
-                      "rail": card_rail_name(provider)})
+                      "account_bank": card.bank_name, "rail": card_rail_name(provider)})
     payout.save(update_fields=["failure_reason"])
     return card
 

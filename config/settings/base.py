@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "workbench",
     "platforms",
     "platforms.exports_import",  # CON-08: importing the platforms' order export files (its own templates, command)
+    "buyerpages",  # SPEC §14: the buyer's mobile pages under /b/ (signed links, PAY-B01..B04)
     "ops",  # SPEC §15: /healthz, /readyz, /metrics and 系统状态; nothing imports it
 ]
 
@@ -357,3 +358,14 @@ ADMIN_INDEX_TITLE = _("Workbench")
 # History of admin-edited configuration is an audit trail, not an undo button: a revert would skip the
 # services (quota_set) that hold the rules.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# The buyer's pages (SPEC §14, buyerpages): the links in the buyer's messages start with this public address;
+# every link expires with what it serves and never lives longer than BUYER_LINK_MAX_AGE seconds (PAY-B01).
+BUYER_PAGES_BASE_URL = env("BUYER_PAGES_BASE_URL", default="http://127.0.0.1:8000")
+BUYER_LINK_MAX_AGE = 8 * 24 * 3600
+# WeChat web authorization (snsapi_base, PAY-B03) and the JS-SDK of the confirm-receipt page (PAY-B04).
+# Tests and the demo point these at the local fake (tests/buyerpages/fake_wechat_oauth.py).
+WECHAT_OAUTH_AUTHORIZE_URL = env("WECHAT_OAUTH_AUTHORIZE_URL", default="https://open.weixin.qq.com/connect/oauth2/authorize")
+WECHAT_OAUTH_API_BASE_URL = env("WECHAT_OAUTH_API_BASE_URL", default="https://api.weixin.qq.com")
+WECHAT_OAUTH_TIMEOUT = (3.05, 10)  # connect, read (seconds)
+WECHAT_JSSDK_URL = env("WECHAT_JSSDK_URL", default="https://res.wx.qq.com/open/js/jweixin-1.6.0.js")

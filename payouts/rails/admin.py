@@ -15,6 +15,7 @@ from core.admin import PLATFORM_STAFF, BackOfficeAdmin
 from core.clock import now
 
 from ..models import PayoutSubmission
+from . import alipay_certs
 from .models import SECRET_FIELDS, RailBill, RailReconciliation, ShopRail
 
 SECRET_LABELS = {
@@ -22,13 +23,14 @@ SECRET_LABELS = {
     "wechat_platform_public_key": _("WeChat Pay public key (pub_key.pem)"),
     "wechat_apiv3_key": _("APIv3 key"),
     "alipay_app_private_key": _("Alipay app private key"),
-    "alipay_public_key": _("Alipay public key"),
+    "alipay_public_key": _("Alipay public key (public-key mode)"),
+    "wechat_app_secret": _("official account AppSecret (the buyer's WeChat authorization)"),
 }
 KEEP = _("Never shown again once saved. Leave empty to keep the stored value; enter a new one to replace it.")
 
 
 def _secret_field(name: str) -> forms.Field:
-    widget = (forms.PasswordInput(render_value=False) if name == "wechat_apiv3_key"
+    widget = (forms.PasswordInput(render_value=False) if name in ("wechat_apiv3_key", "wechat_app_secret")
               else forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}))
     return forms.CharField(label=SECRET_LABELS[name], required=False, widget=widget, help_text=KEEP, strip=True)
 
@@ -49,16 +51,24 @@ class ShopRailForm(forms.ModelForm):
     wechat_apiv3_key = _secret_field("wechat_apiv3_key")
     alipay_app_private_key = _secret_field("alipay_app_private_key")
     alipay_public_key = _secret_field("alipay_public_key")
+    wechat_app_secret = _secret_field("wechat_app_secret")
 
     class Meta:
         model = ShopRail
         formfield_callback = staticmethod(_formfield)
         fields = ["shop", "enabled", "rail", "card_rail", "notify_base_url", "wechat_base_url", "wechat_mch_id",
                   "wechat_appid", "wechat_cert_serial", "wechat_public_key_id", "wechat_transfer_scene_id",
-                  "alipay_base_url", "alipay_app_id"]
+                  "alipay_base_url", "alipay_app_id", "alipay_sign_mode", "alipay_app_cert", "alipay_public_cert",
+                  "alipay_root_cert"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alipay_sign_mode"].required = False  # absent: the row keeps its mode
 
     def clean(self):
         data = super().clean()
+        if not data.get("alipay_sign_mode"):
+            data["alipay_sign_mode"] = self.instance.alipay_sign_mode
         for name in ("wechat_private_key", "alipay_app_private_key"):
             value = data.get(name)
             if value:
@@ -73,6 +83,13 @@ class ShopRailForm(forms.ModelForm):
                     serialization.load_pem_public_key(_pem(value, "PUBLIC KEY"))
                 except (ValueError, TypeError):
                     self.add_error(name, _("Not a public key in PEM form."))
+        for name, read in (("alipay_app_cert", alipay_certs.cert_sn), ("alipay_public_cert", alipay_certs.cert_sn),
+                           ("alipay_root_cert", alipay_certs.root_cert_sn)):
+            if data.get(name):
+                try:
+                    read(data[name])
+                except alipay_certs.CertificateError:
+                    self.add_error(name, _("Not a certificate in PEM form (the .crt file Alipay gave)."))
         if data.get("wechat_apiv3_key") and len(data["wechat_apiv3_key"].encode()) != 32:
             self.add_error("wechat_apiv3_key", _("The APIv3 key is 32 characters."))
         if self.errors:
@@ -102,15 +119,17 @@ class ShopRailAdmin(BackOfficeAdmin):
     view_roles = add_roles = change_roles = PLATFORM_STAFF
     list_display = ["shop", "rail", "card_rail", "enabled", "updated_at"]
     list_filter = ["rail", "enabled"]
-    readonly_fields = ["credentials_status", "updated_at"]
+    readonly_fields = ["credentials_status", "alipay_cert_serials", "updated_at"]
     fieldsets = [
         (None, {"fields": ["shop", "enabled", "rail", "card_rail", "notify_base_url"]}),
         (_("WeChat Pay merchant transfer"), {"fields": ["wechat_base_url", "wechat_mch_id", "wechat_appid",
                                                         "wechat_cert_serial", "wechat_public_key_id",
                                                         "wechat_transfer_scene_id", "wechat_private_key",
-                                                        "wechat_platform_public_key", "wechat_apiv3_key"]}),
+                                                        "wechat_platform_public_key", "wechat_apiv3_key",
+                                                        "wechat_app_secret"]}),
         (_("Alipay single transfer"), {"fields": ["alipay_base_url", "alipay_app_id", "alipay_app_private_key",
-                                                  "alipay_public_key"]}),
+                                                  "alipay_sign_mode", "alipay_app_cert", "alipay_public_cert",
+                                                  "alipay_root_cert", "alipay_cert_serials", "alipay_public_key"]}),
         (_("Credentials"), {"fields": ["credentials_status", "updated_at"]}),
     ]
 
@@ -121,6 +140,19 @@ class ShopRailAdmin(BackOfficeAdmin):
                                                                                "at": info[name]["at"]}
                  if name in info else _("not set")) for name in SECRET_FIELDS]
         return format_html_join("", "<div>{}: {}</div>", rows)
+
+    @admin.display(description=_("certificate serials"))
+    def alipay_cert_serials(self, obj):
+        """app_cert_sn and alipay_root_cert_sn as the requests carry them (certificate mode)."""
+        rows = []
+        for label, name, read in ((_("app_cert_sn"), "alipay_app_cert", alipay_certs.cert_sn),
+                                  (_("alipay_root_cert_sn"), "alipay_root_cert", alipay_certs.root_cert_sn),
+                                  (_("Alipay certificate"), "alipay_public_cert", alipay_certs.cert_sn)):
+            try:
+                rows.append((label, read(getattr(obj, name)) if obj and getattr(obj, name) else _("not set")))
+            except alipay_certs.CertificateError:
+                rows.append((label, _("not a certificate")))
+        return format_html_join("", "<div>{}: <code>{}</code></div>", rows)
 
     def save_model(self, request, obj, form, change):
         obj.set_secrets({name: form.cleaned_data.get(name, "") for name in SECRET_FIELDS})

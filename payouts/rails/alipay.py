@@ -3,6 +3,14 @@ Alipay account, TRANS_BANKCARD_NO_PWD to a bank card), out_biz_no = the business
 `alipay.fund.trans.common.query`; the asynchronous notification (`alipay.fund.trans.order.changed`) verified
 with Alipay's RSA2 public key. Used for the account-card retry (PAY-C02).
 
+Two ways to sign (`ShopRail.alipay_sign_mode`): the public-key certificate mode (公钥证书模式) that fund
+transfers require in production — every request carries `app_cert_sn` and `alipay_root_cert_sn`, answers and
+notifications are verified with the key of the Alipay public-key certificate (`alipay_certs`) — and the
+plain public-key mode, kept for the sandbox. The payee: an Alipay account (ALIPAY_LOGON_ID) always with the
+holder's real name (Alipay requires it), a bank card (BANKCARD_ACCOUNT, TRANS_BANKCARD_NO_PWD) with
+`bankcard_ext_info` (a personal account, `account_type` 2, and the bank's name); a query names the product
+code of the transfer it asks about (the book keeps it).
+
 Alipay's official `alipay-sdk-python` builds the requests (its request and model classes), the string to
 sign (`get_sign_content`) and the RSA2 signature and verification (`sign_with_rsa2`, `verify_with_rsa`).
 Its HTTP client is not used: `WebUtils.get_http_connection` always connects to port 80/443 and breaks on a
@@ -16,9 +24,10 @@ import json
 import logging
 
 import requests
-from alipay.aop.api.constant.CommonConstants import PATTERN_RESPONSE_BEGIN, PATTERN_RESPONSE_SIGN_BEGIN
+from alipay.aop.api.constant.CommonConstants import PATTERN_RESPONSE_BEGIN
 from alipay.aop.api.domain.AlipayFundTransCommonQueryModel import AlipayFundTransCommonQueryModel
 from alipay.aop.api.domain.AlipayFundTransUniTransferModel import AlipayFundTransUniTransferModel
+from alipay.aop.api.domain.BankcardExtInfo import BankcardExtInfo
 from alipay.aop.api.domain.Participant import Participant
 from alipay.aop.api.request.AlipayFundTransCommonQueryRequest import AlipayFundTransCommonQueryRequest
 from alipay.aop.api.request.AlipayFundTransUniTransferRequest import AlipayFundTransUniTransferRequest
@@ -30,6 +39,7 @@ from django.core.cache import cache
 from core.clock import SHANGHAI, now
 
 from ..provider import ProviderResult, Transfer
+from . import alipay_certs
 from .common import RailOutcomeUnknown, RailUnavailable, book, book_update, fen_to_yuan, never_sent, ref_of, to_fen
 
 logger = logging.getLogger(__name__)
@@ -46,6 +56,10 @@ REFUSED_SUB_CODES = {"PAYER_BALANCE_NOT_ENOUGH", "BALANCE_IS_NOT_ENOUGH"}
 UNKNOWN_SUB_CODES = {"SYSTEM_ERROR", "REQUEST_PROCESSING", "aop.SYSTEM_ERROR", "isp.unknow-error", "ISP.UNKNOW-ERROR"}
 TRANSIENT_SUB_CODES = REFUSED_SUB_CODES | UNKNOWN_SUB_CODES
 NOT_FOUND_SUB_CODES = {"ORDER_NOT_EXIST", "ORDER_NOT_EXISTS"}
+ACCOUNT_PRODUCT, BANKCARD_PRODUCT = "TRANS_ACCOUNT_NO_PWD", "TRANS_BANKCARD_NO_PWD"
+CERT_MODE = "cert"
+# No payee name for an Alipay account: nothing is sent (Alipay refuses it); the account card asks the buyer.
+PAYEE_NAME_MISSING = "ALIPAY_PAYEE_NAME_MISSING"
 
 
 def pkcs1_private_key(pem: str) -> str:
@@ -93,23 +107,38 @@ class AlipayTransferRail:
     def __init__(self, config, credentials: dict[str, str]):
         self.config = config
         self.private_key = pkcs1_private_key(credentials["alipay_app_private_key"])
-        self.public_key = spki_public_key(credentials["alipay_public_key"])
+        self.cert_params, self.alipay_cert_sn = {}, ""
+        if getattr(config, "alipay_sign_mode", "") == CERT_MODE:
+            self.cert_params = {"app_cert_sn": alipay_certs.cert_sn(config.alipay_app_cert),
+                                "alipay_root_cert_sn": alipay_certs.root_cert_sn(config.alipay_root_cert)}
+            self.alipay_cert_sn = alipay_certs.cert_sn(config.alipay_public_cert)
+        self.public_key = alipay_public_key(config, credentials)
 
     # ---- PaymentProvider
 
     def submit(self, transfer: Transfer) -> None:
         fen = to_fen(transfer.amount)
         book(transfer, rail=self.rail, number=transfer.ref)
-        payee = Participant()
         bank = transfer.account_kind == "bank_card"
+        product_code = BANKCARD_PRODUCT if bank else ACCOUNT_PRODUCT
+        book_product_code(transfer.ref, product_code)
+        payee = Participant()
         payee.identity = transfer.account or transfer.buyer
         payee.identity_type = "BANKCARD_ACCOUNT" if bank else "ALIPAY_LOGON_ID"
-        if transfer.account_name:
-            payee.name = transfer.account_name
+        payee.name = (transfer.account_name or getattr(transfer, "user_name", "")).strip()
+        if not payee.name:  # Alipay requires the name with a logon id and a bank card: refused, nothing sent
+            book_update(transfer.ref, state="REJECTED", error_code=PAYEE_NAME_MISSING)
+            return
+        if bank:
+            ext = BankcardExtInfo()
+            ext.account_type = "2"  # a personal account (对私)
+            if getattr(transfer, "account_bank", ""):
+                ext.inst_name = transfer.account_bank
+            payee.bankcard_ext_info = ext
         model = AlipayFundTransUniTransferModel()
         model.out_biz_no = transfer.ref
         model.trans_amount = fen_to_yuan(fen)
-        model.product_code = "TRANS_BANKCARD_NO_PWD" if bank else "TRANS_ACCOUNT_NO_PWD"
+        model.product_code = product_code
         model.biz_scene = "DIRECT_TRANSFER"
         model.order_title = "商家补偿转账"
         model.payee_info = payee
@@ -132,7 +161,7 @@ class AlipayTransferRail:
     def query(self, ref: str) -> ProviderResult:
         model = AlipayFundTransCommonQueryModel()
         model.out_biz_no = ref
-        model.product_code = "TRANS_ACCOUNT_NO_PWD"
+        model.product_code = booked_product_code(ref)  # the transfer's own: a bank card's is not found otherwise
         model.biz_scene = "DIRECT_TRANSFER"
         answer = self._call(AlipayFundTransCommonQueryRequest(biz_model=model))
         if answer.get("code") != "10000":
@@ -158,6 +187,7 @@ class AlipayTransferRail:
             "app_id": self.config.alipay_app_id, "charset": "utf-8", "format": "json", "sign_type": "RSA2",
             "timestamp": now().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
         })
+        params.update(self.cert_params)  # certificate mode: app_cert_sn, alipay_root_cert_sn (signed too)
         params["sign"] = sign_with_rsa2(self.private_key, get_sign_content(params), "utf-8")
         try:
             response = requests.post(self.config.alipay_base_url, data=params,
@@ -172,18 +202,20 @@ class AlipayTransferRail:
         if response.status_code >= 500:
             raise RailOutcomeUnknown(f"Alipay HTTP {response.status_code}")
         text = response.content.decode("utf-8")
-        begin = PATTERN_RESPONSE_BEGIN.search(text)
-        sign_at = ([None] + list(PATTERN_RESPONSE_SIGN_BEGIN.finditer(text)))[-1]  # the last one, as the SDK
-        if not begin or not sign_at:
+        content, signature, named = signed_response(text)
+        if content is None:
             raise RailOutcomeUnknown(f"Alipay answer has no signed response: {text[:200]}")
-        content = text[begin.end() - 1:sign_at.start() + 1]
-        signature = text[sign_at.end():text.find('"', sign_at.end())]
         try:
             verified = verify_with_rsa(self.public_key, content.encode("utf-8"), signature)
         except Exception:
             verified = False
         if not verified:
             raise RailOutcomeUnknown("Alipay answer's signature does not verify")
+        if self.alipay_cert_sn and named and named != self.alipay_cert_sn:
+            # Answered under a certificate Alipay rotated to: the answer came, so the outcome is unknown until
+            # the platform staff configure the new certificate.
+            logger.error("Alipay answered under certificate %s, configured %s", named, self.alipay_cert_sn)
+            raise RailOutcomeUnknown(f"Alipay answer signed under another certificate ({named})")
         return json.loads(content)
 
 
@@ -198,7 +230,7 @@ def parse_notification(config, credentials: dict[str, str], params: dict[str, st
         raise CallbackRefused("unsigned")
     if params.get("app_id") != config.alipay_app_id:
         raise CallbackRefused("another app's notification")
-    public_key = spki_public_key(credentials["alipay_public_key"])
+    public_key = alipay_public_key(config, credentials)
     try:
         verified = verify_with_rsa(public_key, notification_content(params).encode("utf-8"), signature)
     except Exception:
@@ -222,3 +254,58 @@ def notification_handled(params: dict[str, str]) -> None:
     """Remember a notification once applied: the same notify_id again is a replay (Alipay resends only
     notifications that were not answered "success")."""
     cache.set(f"rails:alipay:notify:{params.get('notify_id', '')}", 1, timeout=int(dt.timedelta(days=3).total_seconds()))
+
+
+def signed_response(text: str) -> tuple[str | None, str, str]:
+    """(the signed `…_response` object exactly as sent, `sign`, `alipay_cert_sn`) of an Alipay answer.
+
+    The signed content is the raw text of the response object; in certificate mode `alipay_cert_sn` sits
+    between it and `sign`, which the SDK's pattern (`},"sign":`) does not expect, so the object is cut out by
+    matching its braces (strings and escapes skipped), as Alipay's Java SDK does."""
+    begin = PATTERN_RESPONSE_BEGIN.search(text)
+    if not begin:
+        return None, "", ""
+    start = begin.end() - 1
+    depth, in_string, escaped, end = 0, False, False, None
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            escaped, in_string = (False, in_string) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                end = i + 1
+                break
+    if end is None:
+        return None, "", ""
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        return None, "", ""
+    signature = whole.get("sign") if isinstance(whole, dict) else None
+    if not isinstance(signature, str) or not signature:
+        return None, "", ""
+    return text[start:end], signature, str(whole.get("alipay_cert_sn", ""))
+
+
+def alipay_public_key(config, credentials: dict[str, str]) -> str:
+    """The key that verifies Alipay: the Alipay public-key certificate's in certificate mode, else the key."""
+    if getattr(config, "alipay_sign_mode", "") == CERT_MODE:
+        return alipay_certs.cert_public_key(config.alipay_public_cert)
+    return spki_public_key(credentials["alipay_public_key"])
+
+
+def book_product_code(ref: str, product_code: str) -> None:
+    from .models import RailBill
+
+    RailBill.objects.filter(ref=ref).exclude(product_code=product_code).update(product_code=product_code)
+
+
+def booked_product_code(ref: str) -> str:
+    from .models import RailBill
+
+    return RailBill.objects.filter(ref=ref).values_list("product_code", flat=True).first() or ACCOUNT_PRODUCT

@@ -17,6 +17,11 @@ from ..models import Payout
 from . import crypto
 
 
+class AlipaySignMode(models.TextChoices):
+    CERT = "cert", _("public-key certificates (production)")
+    KEY = "key", _("public key (sandbox)")
+
+
 class Rail(models.TextChoices):
     SANDBOX = "sandbox", _("sandbox rail")
     WECHAT = "wechat", _("WeChat Pay merchant transfer")
@@ -24,13 +29,20 @@ class Rail(models.TextChoices):
 
 
 SECRET_FIELDS = ("wechat_private_key", "wechat_platform_public_key", "wechat_apiv3_key",
-                 "alipay_app_private_key", "alipay_public_key")
+                 "alipay_app_private_key", "alipay_public_key",
+                 "wechat_app_secret")  # the official account's AppSecret: the buyer pages' web authorization (PAY-B03)
+
+# Alipay's verification: the public key (sandbox), or the three certificates of the certificate mode.
+ALIPAY_REQUIRED = {
+    AlipaySignMode.KEY: ("alipay_public_key",),
+    AlipaySignMode.CERT: ("alipay_app_cert", "alipay_public_cert", "alipay_root_cert"),
+}
 
 REQUIRED = {
     Rail.WECHAT: ("notify_base_url", "wechat_base_url", "wechat_mch_id", "wechat_appid", "wechat_cert_serial",
                   "wechat_public_key_id", "wechat_transfer_scene_id",
                   "wechat_private_key", "wechat_platform_public_key", "wechat_apiv3_key"),
-    Rail.ALIPAY: ("notify_base_url", "alipay_base_url", "alipay_app_id", "alipay_app_private_key", "alipay_public_key"),
+    Rail.ALIPAY: ("notify_base_url", "alipay_base_url", "alipay_app_id", "alipay_app_private_key"),
     Rail.SANDBOX: (),
 }
 
@@ -56,6 +68,12 @@ class ShopRail(models.Model):
     wechat_transfer_scene_id = models.CharField(_("transfer scene id"), max_length=8, blank=True, default="1000")
     alipay_base_url = models.URLField(_("Alipay gateway"), blank=True, default="https://openapi.alipay.com/gateway.do")
     alipay_app_id = models.CharField(_("Alipay app id"), max_length=32, blank=True)
+    alipay_sign_mode = models.CharField(
+        _("Alipay signing"), max_length=8, choices=AlipaySignMode.choices, default=AlipaySignMode.CERT,
+        help_text=_("Fund transfers need the certificate mode; the public-key mode is for the sandbox."))
+    alipay_app_cert = models.TextField(_("app public-key certificate (appCertPublicKey_….crt)"), blank=True)
+    alipay_public_cert = models.TextField(_("Alipay public-key certificate (alipayCertPublicKey_RSA2.crt)"), blank=True)
+    alipay_root_cert = models.TextField(_("Alipay root certificate (alipayRootCert.crt)"), blank=True)
     sealed = models.TextField(_("sealed credentials"), blank=True, editable=False)
     secrets_info = models.JSONField(_("credentials set"), default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
@@ -107,7 +125,8 @@ class ShopRail(models.Model):
         """The settings a configured rail still needs (the admin form and the startup check)."""
         missing = []
         for rail in sorted(self.rails_used()):
-            for name in REQUIRED[rail]:
+            names = REQUIRED[rail] + (ALIPAY_REQUIRED.get(self.alipay_sign_mode, ()) if rail == Rail.ALIPAY else ())
+            for name in names:
                 if name in SECRET_FIELDS:
                     if name not in (self.secrets_info or {}):
                         missing.append(name)
@@ -129,6 +148,8 @@ class RailBill(models.Model):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="+", verbose_name=_("payout"))
     rail = models.CharField(_("rail"), max_length=12, choices=Rail.choices)
     bill_no = models.CharField(_("merchant bill number"), max_length=64)
+    # Alipay's product code of the transfer (its query must name the same one).
+    product_code = models.CharField(_("product code"), max_length=32, blank=True)
     rail_bill_id = models.CharField(_("rail bill number"), max_length=64, blank=True)
     amount_fen = models.PositiveBigIntegerField(_("amount (fen)"))
     state = models.CharField(_("rail state"), max_length=24, blank=True)

@@ -52,7 +52,8 @@ def configure(shop: Shop, merchant: Merchant, wechat: FakeWechatPay, wechat_url:
     config = ShopRail(shop=shop, rail=Rail.WECHAT, card_rail=Rail.ALIPAY, notify_base_url=notify_base,
                       wechat_base_url=wechat_url, wechat_mch_id=merchant.mch_id, wechat_appid="wx8888888888888888",
                       wechat_cert_serial=merchant.serial, wechat_public_key_id=wechat.public_key_id,
-                      alipay_base_url=f"{alipay_url}/gateway.do", alipay_app_id=merchant.app_id)
+                      alipay_base_url=f"{alipay_url}/gateway.do", alipay_app_id=merchant.app_id,
+                      alipay_sign_mode="key")
     config.set_secrets({"wechat_private_key": merchant.private_pem, "wechat_platform_public_key": wechat.public_key_pem,
                         "wechat_apiv3_key": merchant.apiv3_key, "alipay_app_private_key": merchant.app_private_pem,
                         "alipay_public_key": alipay.public_key_pem})

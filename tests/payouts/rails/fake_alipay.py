@@ -4,9 +4,20 @@ alipay.fund.trans.common.query, with the asynchronous alipay.fund.trans.order.ch
 It verifies each request's RSA2 signature with the app's public key, keeps transfer orders by out_biz_no (a
 second transfer with the same out_biz_no answers the same order: never pays twice), signs its answers and
 notifications with its own key (the "Alipay public key" the app configures). Keys are made when it starts.
+
+With `cert_mode` it is the public-key certificate mode fund transfers use: it runs its own little CA (an RSA
+root, an ECDSA root the SN leaves out, an RSA "Class 2" intermediate), issues the app's public-key
+certificate and its own Alipay public-key certificate, refuses a request whose `app_cert_sn` or
+`alipay_root_cert_sn` is not the one of those certificates (computed here as Alipay does: MD5 of the
+issuer's RFC 2253 name and the decimal serial), and names `alipay_cert_sn` in each answer.
+
+As strict as Alipay about the payee: an Alipay account (ALIPAY_LOGON_ID) needs the holder's `name`, a bank
+card (BANKCARD_ACCOUNT) needs `name` and `bankcard_ext_info.account_type` (2: personal; 1: a company's, with
+`inst_name`); a query must name the product code the transfer was made with, or there is no such order.
 """
 
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -15,6 +26,11 @@ import time
 import urllib.parse
 import urllib.request
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 from tests.payouts.rails.fake_common import load_public, new_key, public_pem, read_body, rsa2_sign, rsa2_verify
 
 
@@ -22,12 +38,60 @@ def sign_content(params: dict[str, str], *, drop=("sign",)) -> str:
     return "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in drop and params[k] != "")
 
 
+def _name(cn: str, ou: str = "Certification Authority", o: str = "Fake Ant Financial") -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, o),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _cert(subject: x509.Name, public_key, issuer: x509.Name, issuer_key, *, ca: bool) -> x509.Certificate:
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(start)
+               .not_valid_after(start + dt.timedelta(days=3650))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _pem(*certs: x509.Certificate) -> str:
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
+
+
+def alipay_sn(cert: x509.Certificate) -> str:
+    """Alipay's certificate SN: MD5 of the issuer (RFC 2253, most specific first) + the decimal serial."""
+    return hashlib.md5((cert.issuer.rfc4514_string() + str(cert.serial_number)).encode()).hexdigest()
+
+
+class FakeAlipayCA:
+    """The certificates of the certificate mode: root chain, the app's certificate, Alipay's certificate."""
+
+    def __init__(self, *, app_public_key, alipay_key):
+        root_key, ec_key, class2_key = new_key(), ec.generate_private_key(ec.SECP256R1()), new_key()
+        root_name, ec_name = _name("Fake Ant Financial Certification Authority R1"), _name("Fake Ant Financial E1")
+        class2_name = _name("Fake Ant Financial Certification Authority Class 2 R1")
+        self.root = _cert(root_name, root_key.public_key(), root_name, root_key, ca=True)
+        self.ec_root = _cert(ec_name, ec_key.public_key(), ec_name, ec_key, ca=True)  # left out of the SN
+        self.class2 = _cert(class2_name, class2_key.public_key(), root_name, root_key, ca=True)
+        self.app_cert = _cert(_name("2021000000000001", "Alipay", "fake merchant"), app_public_key, class2_name,
+                              class2_key, ca=False)
+        self.alipay_cert = _cert(_name("Fake Alipay", "Alipay", "Fake Alipay"), alipay_key.public_key(),
+                                 class2_name, class2_key, ca=False)
+        self.root_pem = _pem(self.root, self.ec_root)  # alipayRootCert.crt
+        self.app_cert_pem = _pem(self.app_cert, self.class2)  # appCertPublicKey_<app id>.crt
+        self.alipay_cert_pem = _pem(self.alipay_cert, self.class2)  # alipayCertPublicKey_RSA2.crt
+        self.app_cert_sn, self.alipay_cert_sn = alipay_sn(self.app_cert), alipay_sn(self.alipay_cert)
+        self.root_cert_sn = alipay_sn(self.root)  # the RSA-signed roots only
+
+
 class FakeAlipay:
-    def __init__(self, *, app_id: str, app_public_key_pem: str, auto_settle_seconds: float | None = None):
+    def __init__(self, *, app_id: str, app_public_key_pem: str, auto_settle_seconds: float | None = None,
+                 cert_mode: bool = False):
         self.app_id = app_id
         self.app_key = load_public(app_public_key_pem)
         self.key = new_key()
         self.public_key_pem = public_pem(self.key)
+        self.ca = FakeAlipayCA(app_public_key=self.app_key, alipay_key=self.key) if cert_mode else None
+        self.refused_certs = 0
+        self.requests: list[dict] = []  # every verified request's biz_content, with its method
         self.orders: dict[str, dict] = {}
         self.outcomes: dict[str, tuple[str, str]] = {}  # payee identity → ("SUCCESS", "") / ("FAIL", error_code)
         self.refusals: dict[str, str] = {}  # payee identity → sub_code: refused synchronously, no order made
@@ -54,7 +118,19 @@ class FakeAlipay:
             self.refused_signatures += 1
             return self._answer(start_response, key, {"code": "40002", "msg": "Invalid Arguments",
                                                        "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"})
+        if self.ca is not None:
+            if params.get("app_cert_sn") != self.ca.app_cert_sn:
+                self.refused_certs += 1
+                return self._answer(start_response, key, {"code": "40002", "msg": "Invalid Arguments",
+                                                           "sub_code": "isv.invalid-app-cert-sn",
+                                                           "sub_msg": "无效的应用公钥证书序列号"})
+            if params.get("alipay_root_cert_sn") != self.ca.root_cert_sn:
+                self.refused_certs += 1
+                return self._answer(start_response, key, {"code": "40002", "msg": "Invalid Arguments",
+                                                           "sub_code": "isv.invalid-alipay-root-cert-sn",
+                                                           "sub_msg": "无效的支付宝根证书序列号"})
         biz = json.loads(params.get("biz_content") or "{}")
+        self.requests.append({"method": method, **biz})
         if method == "alipay.fund.trans.uni.transfer":
             with self._lock:
                 new = biz.get("out_biz_no", "") not in self.orders
@@ -69,6 +145,8 @@ class FakeAlipay:
             return self._answer(start_response, key, answer)
         if method == "alipay.fund.trans.common.query":
             order = self.orders.get(biz.get("out_biz_no", ""))
+            if order is not None and biz.get("product_code") != order["product_code"]:
+                order = None  # Alipay finds a transfer by its out_biz_no *and* product code
             if order is None:
                 return self._answer(start_response, key, {"code": "40004", "msg": "Business Failed",
                                                            "sub_code": "ORDER_NOT_EXIST", "sub_msg": "转账订单不存在"})
@@ -86,6 +164,9 @@ class FakeAlipay:
         if float(amount) < 0.1:
             return {"code": "40004", "msg": "Business Failed", "sub_code": "EXCEED_LIMIT_SM_MIN_AMOUNT",
                     "sub_msg": "单笔最低转账金额0.1元"}
+        problem = self._payee_problem(biz["product_code"], payee)
+        if problem:
+            return {"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": problem}
         with self._lock:
             if number in self.orders:
                 order = self.orders[number]
@@ -108,6 +189,23 @@ class FakeAlipay:
             threading.Timer(self.auto_settle_seconds, self._auto, args=(number,)).start()
         return {"code": "10000", "msg": "Success", "out_biz_no": number, "order_id": order["order_id"],
                 "pay_fund_order_id": order["pay_fund_order_id"], "status": order["status"]}
+
+    @staticmethod
+    def _payee_problem(product_code: str, payee: dict) -> str:
+        kind = payee.get("identity_type")
+        if product_code == "TRANS_ACCOUNT_NO_PWD" and kind not in ("ALIPAY_LOGON_ID", "ALIPAY_USER_ID"):
+            return "identity_type 与 product_code 不符"
+        if product_code == "TRANS_BANKCARD_NO_PWD" and kind != "BANKCARD_ACCOUNT":
+            return "identity_type 与 product_code 不符"
+        if kind in ("ALIPAY_LOGON_ID", "BANKCARD_ACCOUNT") and not payee.get("name"):
+            return "收款方姓名不能为空"
+        if kind == "BANKCARD_ACCOUNT":
+            ext = payee.get("bankcard_ext_info") or {}
+            if ext.get("account_type") not in ("1", "2"):
+                return "bankcard_ext_info.account_type 不能为空"
+            if ext.get("account_type") == "1" and not ext.get("inst_name"):
+                return "对公账户须填写 inst_name"
+        return ""
 
     def advance(self, number: str, status: str | None = None, error_code: str = "") -> dict:
         with self._lock:
@@ -158,6 +256,7 @@ class FakeAlipay:
 
     def _answer(self, start_response, key: str, payload: dict):
         inner = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        body = f'{{"{key}":{inner},"sign":"{rsa2_sign(self.key, inner)}"}}'
+        cert = f',"alipay_cert_sn":"{self.ca.alipay_cert_sn}"' if self.ca is not None else ""
+        body = f'{{"{key}":{inner}{cert},"sign":"{rsa2_sign(self.key, inner)}"}}'
         start_response("200 OK", [("Content-Type", "text/html;charset=utf-8")])
         return [body.encode("utf-8")]

@@ -5,7 +5,12 @@
 makes fresh keys, starts the fake WeChat Pay gateway (tests/payouts/rails/fake_wechat.py) on the port,
 configures the shop's rail (payout rail WeChat, card rail the fake Alipay on port+1) with the keys, and
 settles every transfer after a few seconds, calling the product back at --notify. Ctrl-C stops it; the
-shop is switched back to the sandbox unless --keep.
+shop is switched back to the sandbox unless --keep. The fake Alipay runs in the certificate mode.
+
+The buyer's side (docs/buyer-pages.md): `--wechat-web 8603` also serves the fake WeChat web side (web
+authorization, the JS-SDK) for the buyer pages — start bin/run with the WECHAT_OAUTH_* settings it prints —
+and `--buyer-confirms` makes every transfer wait for the buyer (WAIT_USER_CONFIRM) until the confirm page's
+requestMerchantTransfer confirms it; the fake then calls the product back.
 """
 
 import importlib.util
@@ -39,6 +44,16 @@ def _load(name: str):
     return module
 
 
+def _load_path(path: Path, name: str):
+    if not path.exists():
+        raise CommandError(f"{path} is missing: the fakes come with a checkout of the repository")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 class Command(BaseCommand):
     help = "Run the fake WeChat Pay (and Alipay) rail and switch a shop to it, for a demo beside bin/run."
 
@@ -53,6 +68,10 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="leave the shop on the fake rail when stopped")
         parser.add_argument("--no-openids", action="store_true",
                             help="do not give the buyers an openid (their WeChat payouts wait for authorization)")
+        parser.add_argument("--wechat-web", type=int, metavar="PORT",
+                            help="also serve the fake WeChat web side (authorization, JS-SDK) for the buyer pages")
+        parser.add_argument("--buyer-confirms", action="store_true",
+                            help="transfers wait for the buyer's confirmation (WAIT_USER_CONFIRM) on the buyer page")
 
     def handle(self, *args, **options):
         if not crypto.keys_configured():
@@ -70,7 +89,9 @@ class Command(BaseCommand):
                                            merchant_public_key_pem=common.public_pem(merchant_key), apiv3_key=apiv3,
                                            auto_settle_seconds=options["settle_after"])
         alipay = fake_alipay.FakeAlipay(app_id="2021000000000001", app_public_key_pem=common.public_pem(app_key),
-                                        auto_settle_seconds=options["settle_after"])
+                                        auto_settle_seconds=options["settle_after"], cert_mode=True)
+        if options["buyer_confirms"]:
+            wechat.confirm_required, wechat.auto_settle_seconds = True, None  # the buyer's confirmation settles
         for item in options["fail"]:
             openid, _, reason = item.partition("=")
             wechat.outcomes[openid] = ("FAIL", reason or "OPENID_INVALID")
@@ -82,6 +103,12 @@ class Command(BaseCommand):
         config.wechat_base_url, config.wechat_mch_id, config.wechat_appid = wechat_url, mch_id, "wx8888888888888888"
         config.wechat_cert_serial, config.wechat_public_key_id = serial, wechat.public_key_id
         config.alipay_base_url, config.alipay_app_id = f"{alipay_url}/gateway.do", alipay.app_id
+        config.alipay_sign_mode = "cert"
+        config.alipay_app_cert, config.alipay_public_cert = alipay.ca.app_cert_pem, alipay.ca.alipay_cert_pem
+        config.alipay_root_cert = alipay.ca.root_pem
+        web_server = None
+        if options["wechat_web"]:
+            web_server = self._wechat_web(options["wechat_web"], wechat, config, common)
         config.set_secrets({"wechat_private_key": common.private_pem(merchant_key),
                             "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
                             "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
@@ -99,11 +126,20 @@ class Command(BaseCommand):
             f"fake WeChat Pay at {wechat_url}, fake Alipay at {alipay_url}/gateway.do\n"
             f"shop {shop.key} ({shop}) now pays by WeChat Pay 商家转账 (card retries by Alipay); callbacks go to "
             f"{config.notify_url('wechat')}\n"
-            f"make a payout in the admin (发起打款) for one of its orders: it is paid ~{options['settle_after']:g}s "
-            f"after submission and the callback marks it 打款成功. Ctrl-C stops the fakes.")
+            + ("make a payout in the admin (发起打款) for one of its orders: it waits for the buyer (待买家确认收款) "
+               "until the buyer confirms on the page of the link in their message; the callback then marks it "
+               "打款成功. Ctrl-C stops the fakes." if options["buyer_confirms"] else
+               f"make a payout in the admin (发起打款) for one of its orders: it is paid ~{options['settle_after']:g}s "
+               f"after submission and the callback marks it 打款成功. Ctrl-C stops the fakes."))
         def stop(*_):
             raise KeyboardInterrupt
 
+        if web_server is not None:
+            base = f"http://127.0.0.1:{options['wechat_web']}"
+            self.stdout.write(
+                f"fake WeChat web side at {base}; bin/run needs WECHAT_OAUTH_AUTHORIZE_URL={base}/connect/oauth2/authorize "
+                f"WECHAT_OAUTH_API_BASE_URL={base} WECHAT_JSSDK_URL={base}/open/js/jweixin-1.6.0.js "
+                f"BUYER_PAGES_BASE_URL={options['notify']}")
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
@@ -118,6 +154,32 @@ class Command(BaseCommand):
         finally:
             wechat_server.shutdown()
             alipay_server.shutdown()
+            if web_server is not None:
+                web_server.shutdown()
             if not options["keep"]:
                 ShopRail.objects.filter(pk=config.pk).update(rail=Rail.SANDBOX, card_rail="")
                 self.stdout.write(f"shop {shop.key} switched back to the sandbox")
+
+    def _wechat_web(self, port: int, wechat, config, common):
+        """The fake WeChat web side of the buyer pages (tests/buyerpages/fake_wechat_oauth.py): the merchant app
+        with a fresh AppSecret; the confirm step confirms the bill of the package and calls the product back."""
+        import threading
+
+        oauth = _load_path(Path(settings.BASE_DIR) / "tests" / "buyerpages" / "fake_wechat_oauth.py",
+                           "tests.buyerpages.fake_wechat_oauth")
+        secret = secrets.token_hex(16)
+
+        def on_confirm(mch_id: str, app_id: str, package: str) -> bool:
+            numbers = [n for n, bill in wechat.bills.items() if bill.get("package_info") == package
+                       and bill.get("mch_id") == mch_id and bill.get("appid") == app_id]
+            if len(numbers) != 1 or wechat.confirm(numbers[0])["state"] != "SUCCESS":
+                return False
+            threading.Thread(target=wechat._auto, args=(numbers[0],), daemon=True).start()  # the callback
+            self.stdout.write(f"the buyer confirmed {numbers[0]} in WeChat")
+            return True
+
+        fake = oauth.FakeWechatOAuth(apps={config.wechat_appid: secret}, user="demo-wechat-user", on_confirm=on_confirm)
+        server, url = common.serve(fake, port, quiet=False)
+        fake.base_url = url
+        config.set_secrets({"wechat_app_secret": secret})
+        return server
