@@ -10,6 +10,7 @@ from core.money import ZERO, money
 
 from .errors import AccountError
 from .models import ApiToken, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
+from .tokencache import tokens
 from .tokens import token_digest, token_generate
 
 
@@ -207,5 +208,6 @@ def api_token_install(*, user: User, key: str, name: str = "演示数据令牌")
             existing.save(update_fields=["revoked_at"])
         return existing
     ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).update(revoked_at=now())
+    tokens.invalidate()  # an update() sends no signal: the token cache forgets these here
     token, _key = api_token_create(user=user, name=name, key=key)
     return token
