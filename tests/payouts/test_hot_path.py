@@ -44,3 +44,33 @@ def test_pay_s01_post_payout_statements_one_transaction_no_savepoint(demo):
     replay = client.post("/api/v1/payouts/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="hot-path-1")
     assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
     assert replay.json() == response.json()
+
+
+@pytest.mark.django_db
+def test_pay_s01_the_rail_a_shop_uses_is_read_once_per_process_and_a_change_reaches_it(demo):
+    """Issue 21 item 2: the rail a shop's payouts go to is resolved from the process's cache (no statement per
+    payout); platform staff changing it here is seen at once, in another process within a second."""
+    import time
+
+    from django.core.cache import cache
+
+    from accounts.models import Shop
+    from payouts.provider import SandboxProvider, provider_for
+    from payouts.rails import shop_rails
+    from payouts.rails.models import ShopRail
+    from payouts.rails.router import ShopRailProvider
+
+    shop = Shop.objects.get(key="dy")
+    assert isinstance(provider_for(shop.pk), SandboxProvider)
+    with CaptureQueriesContext(connection) as queries:
+        assert isinstance(provider_for(shop.pk), SandboxProvider)
+    assert [q["sql"] for q in queries] == []
+    config = ShopRail.objects.create(shop=shop, rail="wechat", wechat_mch_id="1900000109")  # staff set a rail
+    assert isinstance(provider_for(shop.pk), ShopRailProvider)
+    # Another process switches it back (the row and the shared version change; this process is not told).
+    ShopRail.objects.filter(pk=config.pk).update(rail="sandbox")
+    cache.incr(shop_rails.version_key)
+    started = time.monotonic()
+    while not isinstance(provider_for(shop.pk), SandboxProvider):
+        assert time.monotonic() - started < 1.0, "a changed rail was still used after a second"
+        time.sleep(0.05)
