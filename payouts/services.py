@@ -51,6 +51,7 @@ from .models import (
 from .provider import ErrorClass, ProviderResult, SubmissionRefused, Transfer, classify, get_provider, provider_for
 from .selectors import (
     eligibility_problems,
+    order_lock_for_payout,
     payout_check,
     payout_request_decision_refusal,
     payout_sums,
@@ -126,15 +127,10 @@ def _lock_quota(actor: User) -> PayoutQuota | None:
 
 
 def payout_order_lock(*, order_id: int | None = None, shop_id: int | None = None, order_no: str = "") -> Order:
-    """Lock the order and then its shop account in one statement (`FOR UPDATE OF` both, in the lock order:
-    PostgreSQL locks a row's marks in the order the clause names them) and load what the rules read: the
-    shop, its profile and `order.shop.account` (not the buyer: creation reads only its id). By id, or by the
+    """Lock the order and then its shop account in one statement, with what the rules read (the shop, its
+    profile, `order.shop.account`, the buyer): payouts.selectors.order_lock_for_payout. By id, or by the
     shop's order number (404)."""
-    qs = (Order.objects.select_for_update(of=("self", "shop__account"))
-          .select_related("shop__profile", "shop__account")
-          .filter(shop__account__isnull=False))  # an inner join: a lock cannot take an outer join's side
-    qs = qs.filter(pk=order_id) if order_id is not None else qs.filter(shop_id=shop_id, order_no=order_no)
-    order = qs.first()
+    order = order_lock_for_payout(order_id=order_id, shop_id=shop_id, order_no=order_no)
     if order is None:
         raise ApplicationError(CommonError.NOT_FOUND)
     return order
