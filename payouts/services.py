@@ -27,6 +27,7 @@ from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
 from core.transitions import event_add, transition, transition_allowed
+from core.writebatch import WriteBatch
 from notifications import texts
 from notifications.models import Channel
 from notifications.services import inbox_send, notification_send
@@ -267,9 +268,10 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         payout.status, payout.attempt, payout.submitted_at = PayoutStatus.PENDING, 0, None
         payout.pending_reason, payout.auto_submit_at = PendingReason.BUYER_IDENTITY_NEEDED, None
     payout.save()
+    batch = WriteBatch()  # what follows goes out as one statement (issue 21 item 4)
     if by_balance:
         ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
-                           ref_type="payout", ref_id=payout.pk, actor=actor)
+                           ref_type="payout", ref_id=payout.pk, actor=actor, batch=batch)
     submission = None
     if by_balance and not payee.identity_needed:
         # The outbox (issue 21): what must be sent is recorded in this transaction; sent after the commit.
@@ -282,18 +284,20 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                                      if request and approved_by else {})})
     events = [created]
     if submission is not None:
-        submission.save()
+        batch.insert(submission)
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.SUBMITTED, actor=None, at=at,
                                   params={"attempt": payout.attempt}))
     elif by_balance:
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.BUYER_IDENTITY_NEEDED, actor=None, at=at,
                                   params={}))
-    PayoutEvent.objects.bulk_create(events)  # no save(): the written events are noted here
+    batch.insert(*events)  # no save(): the written events are noted here
     payout.__dict__.setdefault("written_events", []).extend(events)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
-                    amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
+                    amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method, batch=batch)
+    batch.flush()
     if submission is not None:
-        transaction.on_commit(lambda sid=submission.pk, shop=order.shop_id, pid=payout.pk: _dispatch(sid, shop, pid))
+        transaction.on_commit(lambda sid=submission.pk, shop=order.shop_id, pid=payout.pk, new=submission:
+                              _dispatch(sid, shop, pid, new=new))
     elif by_balance:
         transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
     return payout
@@ -354,13 +358,14 @@ def _identity_needed(payout: Payout, *, actor: User | None) -> None:
     transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
 
 
-def _dispatch(submission_id: int, shop_id: int, payout_id: int) -> None:
+def _dispatch(submission_id: int, shop_id: int, payout_id: int, new: PayoutSubmission | None = None) -> None:
     """After commit: a rail in this process (the sandbox) is sent to at once; any other by a worker
     (submit_payout_task), so no request waits on a rail's network. Without a broker the settle sweep sends
-    what is still queued (the recovery path)."""
+    what is still queued (the recovery path). `new`: the first key of a payout the request just committed,
+    with its payout, handed over as written (not read again, issue 21 item 2)."""
     provider = provider_for(shop_id)
     if in_process(provider):
-        if payout_submission_send(submission_id=submission_id, provider=provider) == SubmissionState.ACCEPTED:
+        if payout_submission_send(submission_id=submission_id, provider=provider, new=new) == SubmissionState.ACCEPTED:
             _settle_soon(payout_id)
         return
     if settings.PAYOUT_SUBMIT_INLINE:
@@ -374,8 +379,10 @@ def _dispatch(submission_id: int, shop_id: int, payout_id: int) -> None:
 
 def _transfer_of(submission: PayoutSubmission, payout: Payout) -> Transfer:
     data = submission.transfer or {}
-    buyer = data.get("buyer") or Payout.objects.filter(pk=payout.pk).values_list(
-        "order__buyer__username", flat=True).first()
+    buyer = data.get("buyer")
+    if not buyer and Payout.order.is_cached(payout) and Order.buyer.is_cached(payout.order):
+        buyer = payout.order.buyer.username  # read with the order's lock (payout_order_lock)
+    buyer = buyer or Payout.objects.filter(pk=payout.pk).values_list("order__buyer__username", flat=True).first()
     return Transfer(ref=submission.ref, payout_id=payout.pk, amount=submission.amount, buyer=buyer,
                     account=data.get("account", ""), account_kind=data.get("account_kind", ""),
                     account_name=data.get("account_name", ""), user_name=data.get("user_name", ""))
@@ -386,29 +393,45 @@ def _backoff_at(tries: int) -> dt.datetime:
     return now() + dt.timedelta(seconds=min(30 * 2 ** max(tries - 1, 0), 3600))
 
 
-def payout_submission_send(*, submission_id: int, provider=None) -> str:
+def payout_submission_send(*, submission_id: int, provider=None, new: PayoutSubmission | None = None) -> str:
     """Send one queued submission to its rail (the worker, the in-process sandbox, the settle sweep) and record
     what the rail said: `accepted`; `refused` for certain (→ pending, PAY-S01); anything else `unknown`
     (→ stays processing under the same key, asked by the settle sweep, PAY-S09). Before a key goes out, every
     other key of the payout that could still succeed is asked about first; none goes out while one is open.
-    Returns the submission's state."""
-    submission = PayoutSubmission.objects.select_related("payout").filter(pk=submission_id).first()
+    Returns the submission's state.
+
+    `new`: the first key of a payout just committed, with its payout, as the creating transaction wrote them:
+    it has no other key and nobody else has it yet, so nothing is read again; if the sweep sends the same key
+    meanwhile, the rail takes it once (the business key) and the state moves once (`state=queued` below)."""
+    if new is not None and new.pk == submission_id:
+        submission = new
+    else:
+        new = None
+        submission = PayoutSubmission.objects.select_related("payout").filter(pk=submission_id).first()
     if submission is None or submission.state != SubmissionState.QUEUED:
         return submission.state if submission else ""
     payout = submission.payout
     if payout.status != PayoutStatus.PROCESSING:
         return submission.state
     provider = provider or provider_for(payout.shop_id)
-    for other in payout.submissions.exclude(pk=submission.pk).filter(
-            state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED)):
-        payout_submission_ask(submission=other, provider=provider)
-    if payout.submissions.exclude(pk=submission.pk).filter(
-            state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED, SubmissionState.SUCCEEDED)).exists():
-        return submission.state  # an earlier key can still succeed (or did): this one waits (or never goes)
+    if new is None:
+        for other in payout.submissions.exclude(pk=submission.pk).filter(
+                state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED)):
+            payout_submission_ask(submission=other, provider=provider)
+        if payout.submissions.exclude(pk=submission.pk).filter(
+                state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED, SubmissionState.SUCCEEDED)).exists():
+            return submission.state  # an earlier key can still succeed (or did): this one waits (or never goes)
     transfer = _transfer_of(submission, payout)
-    PayoutSubmission.objects.filter(pk=submission.pk).update(sends=F("sends") + 1, sent_at=now())
+    local = in_process(provider)  # the rail's own book records the send: one UPDATE after it, not two
+    if not local:
+        PayoutSubmission.objects.filter(pk=submission.pk).update(sends=F("sends") + 1, sent_at=now())
     try:
-        provider.submit(transfer)
+        try:
+            provider.submit(transfer)
+        except Exception:
+            if local:  # a send is counted whatever its outcome
+                PayoutSubmission.objects.filter(pk=submission.pk).update(sends=F("sends") + 1, sent_at=now())
+            raise
     except SubmissionRefused as exc:  # refused for certain: pending (PAY-S01), never resubmitted silently
         payout_submission_refused(payout_id=payout.pk, ref=transfer.ref, error_code=exc.code)
         return SubmissionState.REFUSED
@@ -416,7 +439,9 @@ def payout_submission_send(*, submission_id: int, provider=None) -> str:
         logger.warning("payout %s: outcome of %s unknown (%s); asking the rail", payout.pk, transfer.ref, exc)
         payout_submission_unknown(payout_id=payout.pk, ref=transfer.ref, error=f"{type(exc).__name__}: {exc}"[:200])
         return SubmissionState.UNKNOWN
-    PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.QUEUED).update(state=SubmissionState.ACCEPTED)
+    accepted = {"sends": F("sends") + 1, "sent_at": now()} if local else {}
+    PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.QUEUED).update(
+        state=SubmissionState.ACCEPTED, **accepted)
     return SubmissionState.ACCEPTED
 
 
