@@ -9,10 +9,11 @@ docs/payment-rails.md: configuration, the state and failure mapping tables, the 
 from core.localcache import LocalCache
 
 
-def configured_provider(shop_id: int | None):
-    """The shop's rail router, or None when the shop uses the default provider (the sandbox). The shop's
-    configuration is read once per process and kept (`shop_rails`) until platform staff change a rail
-    (any save or delete of a `ShopRail` drops it in every process, issue 21 item 2)."""
+def configured_provider(shop_id: int | None, shop=None):
+    """The shop's rail router, or None when the shop uses the default provider (the sandbox). `shop`: a shop row
+    whose `payment_rail` was select_related (no read here then). Otherwise the shop's configuration is read
+    once per process and kept (`shop_rails`) until platform staff change a rail (any save or delete of a
+    `ShopRail` drops it in every process within a second, issue 21 item 2)."""
     if shop_id is None:
         return None
     import copy
@@ -20,7 +21,11 @@ def configured_provider(shop_id: int | None):
     from .models import Rail, ShopRail
     from .router import ShopRailProvider
 
-    config = shop_rails.get_or_load(shop_id, lambda: ShopRail.objects.filter(shop_id=shop_id, enabled=True).first())
+    if shop is not None and "payment_rail" in shop._state.fields_cache:
+        config = shop._state.fields_cache["payment_rail"]
+        config = config if config is not None and config.enabled else None
+    else:
+        config = shop_rails.get_or_load(shop_id, lambda: ShopRail.objects.filter(shop_id=shop_id, enabled=True).first())
     if config is None or (config.rail == Rail.SANDBOX and config.card_rail in ("", Rail.SANDBOX)):
         return None
     return ShopRailProvider(copy.copy(config))
