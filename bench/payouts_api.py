@@ -179,10 +179,11 @@ def seed() -> None:
             [OPENING_BALANCE, OPENING_BALANCE],
         )
         order_cols = ("order_no, shop_id, buyer_id, category_id, source_app, payment, status, deposit_presale, "
-                      "goods_kind, local_life, cross_border, created_at, paid_at, paid_amount, refund_state")
+                      "goods_kind, local_life, cross_border, created_at, paid_at, paid_amount, refund_state, "
+                      "review_flags")
         common = ("%s, %s, 'douyin', 'online', 'shipped', false, 'physical', false, false, "
                   "now() - interval '3 days' - (g %% 86400) * interval '1 second', "
-                  "now() - interval '3 days' - (g %% 86400) * interval '1 second', 1000.00, 'none'")
+                  "now() - interval '3 days' - (g %% 86400) * interval '1 second', 1000.00, 'none', '{}'::jsonb")
         cur.execute(
             f"""WITH shops AS (SELECT array_agg(id ORDER BY key) AS ids FROM accounts_shop
                                WHERE key LIKE 'bench%%' AND key <> 'benchhot')
@@ -690,7 +691,7 @@ def statement_kind(sql: str) -> str:
     return kind
 
 
-def profile_in_process(load: Load, count: int) -> dict:
+def profile_in_process(load: Load, count: int, detail: bool = True) -> dict:
     """Where the time of one request goes, without gunicorn: Django's WSGI handler in-process. First the
     requests with every statement timed (wall time of the round trip, by statement kind), then the same
     number under cProfile (the Python side, by function)."""
@@ -736,12 +737,16 @@ def profile_in_process(load: Load, count: int) -> dict:
     with CaptureQueriesContext(connection) as captured:
         post(plan[-1])
     savepoints = sum("SAVEPOINT" in q["sql"].upper() for q in captured)
+    cpu = (time.process_time() - c0) * 1000 / count
+    pg_cpu = sum(v - pg0.get(pid, 0.0) for pid, v in pg_backend_cpu().items()) * 1000 / count
+    result = {"statements": len(captured), "hold_ms": statistics.median(holds) if holds else float("nan"),
+              "cpu_ms": cpu, "pg_cpu_ms": pg_cpu, "wall_ms": wall, "statuses": dict(statuses)}
+    if not detail:
+        return result
     print(f"\nstatements of one request as Django's query capture sees them (BEGIN/COMMIT included): "
           f"{len(captured)}, savepoints {savepoints}")
     listing = "\n".join(f"    {i:2}. {statement_kind(q['sql'])}" for i, q in enumerate(captured, 1))
     print(listing)
-    cpu = (time.process_time() - c0) * 1000 / count
-    pg_cpu = sum(v - pg0.get(pid, 0.0) for pid, v in pg_backend_cpu().items()) * 1000 / count
     sql = sum(sum(v) for v in timings.values()) / count
     print(f"\nin-process, {count} requests {dict(statuses)}: {wall:.2f} ms each, of which {sql:.2f} ms in "
           f"{sum(len(v) for v in timings.values()) / count:.1f} statements (round trips, psycopg included), "
@@ -764,8 +769,68 @@ def profile_in_process(load: Load, count: int) -> dict:
                                                                          r"handlers/base|middleware", 40)
     print(f"\ncProfile of {count} more requests (cumulative; the project's functions and the framework's layers):")
     print(buf.getvalue())
-    return {"statements": len(captured), "hold_ms": statistics.median(holds) if holds else float("nan"),
-            "cpu_ms": cpu, "pg_cpu_ms": pg_cpu, "wall_ms": wall}
+    return result
+
+
+# Issue 21's steps, measured in one process on the same data: each row switches one more change on. What a
+# step switches off is put back the old way for the measurement only (the token read on every request, the
+# rail read on every payout, the ORM's order lock, one statement per write under the lock).
+STEPS = [
+    ("before: token read per request, rail read per payout, ORM order lock, one statement per write",
+     {"token", "rail", "lock", "batch"}),
+    ("+ token → user from the process cache (item 3)", {"rail", "lock", "batch"}),
+    ("+ the shop's rail resolved once per process (item 2)", {"lock", "batch"}),
+    ("+ hand-written SELECT … FOR UPDATE OF for the order lock (item 4)", {"batch"}),
+    ("+ the writes under the lock as one statement (item 4): now", set()),
+]
+
+
+def _orm_order_lock(*, order_id=None, shop_id=None, order_no=""):
+    from orders.models import Order
+
+    qs = (Order.objects.select_for_update(of=("self", "shop__account"))
+          .select_related("shop__profile", "shop__account").filter(shop__account__isnull=False))
+    qs = qs.filter(pk=order_id) if order_id is not None else qs.filter(shop_id=shop_id, order_no=order_no)
+    return qs.first()
+
+
+def steps_in_process(load: Load, count: int, passes: int = 2) -> list:
+    """The step table of docs/bench-payouts.md: each step's requests in-process (one client, no gunicorn),
+    alternating the steps `passes` times; the median of the passes per step."""
+    import types
+
+    import accounts.tokencache as tokencache
+    import core.writebatch as writebatch
+    import payouts.rails as rails
+    import payouts.services as services
+    from core.localcache import clear_all
+
+    saved = (tokencache.tokens.ttl, rails.shop_rails.ttl, writebatch.connection, services.order_lock_for_payout)
+    results: dict[str, list] = {}
+    try:
+        for _ in range(passes):
+            for label, off in STEPS:
+                clear_all()
+                tokencache.tokens.ttl = 0 if "token" in off else saved[0]
+                rails.shop_rails.ttl = 0 if "rail" in off else saved[1]
+                writebatch.connection = types.SimpleNamespace(vendor="one-by-one") if "batch" in off else saved[2]
+                services.order_lock_for_payout = _orm_order_lock if "lock" in off else saved[3]
+                results.setdefault(label, []).append(profile_in_process(load, count, detail=False))
+    finally:
+        tokencache.tokens.ttl, rails.shop_rails.ttl, writebatch.connection, services.order_lock_for_payout = saved
+        clear_all()
+    print(f"\nthe steps in-process ({count} requests per step and pass, {passes} alternating passes, medians; one "
+          f"client, so req/s = 1000 / wall ms):")
+    print(f"  {'wall ms':>7} {'req/s':>6} {'CPU ms':>6} {'PG ms':>6} {'stmts':>5} {'hold ms':>7}  change")
+    rows = []
+    for label, _off in STEPS:
+        runs = results[label]
+        row = {k: statistics.median(r[k] for r in runs) for k in ("wall_ms", "cpu_ms", "pg_cpu_ms", "statements",
+                                                                  "hold_ms")}
+        rows.append((label, row))
+        print(f"  {row['wall_ms']:7.2f} {1000 / row['wall_ms']:6.1f} {row['cpu_ms']:6.2f} {row['pg_cpu_ms']:6.2f} "
+              f"{row['statements']:5.0f} {row['hold_ms']:7.2f}  {label}")
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -796,6 +861,8 @@ def main() -> int:
                         help="after the rounds, time N requests in-process by statement, then N under cProfile (0: skip)")
     parser.add_argument("--keep", action="store_true", help="reuse the seeded database (skip drop/seed)")
     parser.add_argument("--check-only", action="store_true", help="check what the run needs, print the load, stop")
+    parser.add_argument("--steps", type=int, default=100,
+                        help="after the rounds, N requests per step of issue 21 in-process (the step table; 0: skip)")
     args = parser.parse_args()
     cases = args.cases.split(",")
     t_start = time.time()
@@ -910,6 +977,8 @@ def main() -> int:
 
     shop_day_sum_cost()
     django.setup()
+    if args.steps:
+        steps_in_process(load, args.steps)
     inproc = profile_in_process(load, args.profile)
     hold_ok = inproc["hold_ms"] <= 3.0
     statements_ok = inproc["statements"] <= 15
