@@ -40,9 +40,8 @@ class WriteBatch:
         if connection.vendor != "postgresql":
             for obj, fields in updates:
                 obj.save(update_fields=fields)
-            for rows in inserts:
-                for obj in rows:
-                    obj.save(force_insert=True)
+            for rows in inserts:  # bulk_create: no save() side effects, as on PostgreSQL
+                type(rows[0]).objects.bulk_create(rows)
             return
         parts, params, selects = [], [], []
         for n, (obj, fields) in enumerate(updates):
@@ -58,7 +57,8 @@ class WriteBatch:
                          f'WHERE "{meta.pk.column}" = %s RETURNING 1)')
         for n, rows in enumerate(inserts):
             meta = rows[0]._meta
-            fields = [f for f in meta.concrete_fields if not (f.primary_key and f.db_returning)]
+            with_pk = rows[0].pk is not None  # an id reserved beforehand (nextval) goes in as given
+            fields = [f for f in meta.concrete_fields if with_pk or not (f.primary_key and f.db_returning)]
             placeholders = []
             for obj in rows:
                 placeholders.append("(" + ", ".join(["%s"] * len(fields)) + ")")

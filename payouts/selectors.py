@@ -38,6 +38,7 @@ class Sums:
     shop_today: Decimal = ZERO
     shop_balance_today: Decimal = ZERO
     quota_today: Decimal = ZERO
+    payout_id: int | None = None  # reserved for the payout about to be created (payout_sums(reserve_payout_id))
 
 
 _SUMS_SQL = """
@@ -132,20 +133,28 @@ def order_lock_for_payout(*, order_id: int | None = None, shop_id: int | None = 
     return None if row is None else statement.instances(row)
 
 
-def payout_sums(*, order: Order, quota_user: User | None, day: dt.date) -> Sums:
+def payout_sums(*, order: Order, quota_user: User | None, day: dt.date, reserve_payout_id: bool = False) -> Sums:
     """Everything the limits read, in one statement on the (order, created_at) and partial (shop, day)
     indexes: the order's counted payouts and its last payout of any kind, the shop's counted payouts of the
     Asia/Shanghai day (all, by balance, by this sub-account's quota), and whether the order has promotional
     goods (PAY-L02). One statement instead of three ORM aggregates: this runs under the shop account's
     lock on every payout, so its cost bounds a busy shop's throughput. Plain SQL that PostgreSQL and
-    SQLite (the embedded demo) both read; values are normalised below."""
+    SQLite (the embedded demo) both read; values are normalised below.
+
+    `reserve_payout_id` (creation, PostgreSQL): the same statement draws the new payout's id from its
+    sequence, so the payout's INSERT can go out with the other writes under the lock (core.writebatch); a
+    refused payout leaves a gap in the ids, as a rolled-back INSERT does."""
     params = {"order": order.pk, "quota_user": quota_user.pk if quota_user else None, "shop": order.shop_id,
               "day": day}
+    reserve = reserve_payout_id and connection.vendor == "postgresql"
+    sql = _SUMS_SQL.replace("    FROM o, s", ", nextval(pg_get_serial_sequence('payouts_payout', 'id'))\n    FROM o, s") \
+        if reserve else _SUMS_SQL
     with connection.cursor() as cursor:
-        cursor.execute(_SUMS_SQL, params)
-        n, total, last, shop_total, shop_balance, quota_total, has_promo = cursor.fetchone()
+        cursor.execute(sql, params)
+        n, total, last, shop_total, shop_balance, quota_total, has_promo, *reserved = cursor.fetchone()
     order.has_promo = bool(has_promo)
-    return Sums(int(n), _money(total), _moment(last), _money(shop_total), _money(shop_balance), _money(quota_total))
+    return Sums(int(n), _money(total), _moment(last), _money(shop_total), _money(shop_balance), _money(quota_total),
+                reserved[0] if reserved else None)
 
 
 def _money(value) -> Decimal:

@@ -185,7 +185,8 @@ def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_requ
     if data.pay_method == PayMethod.SCAN and not profile.scan_to_pay_enabled:
         raise ApplicationError(PayoutError.SCAN_NOT_SUPPORTED)
     sums = payout_sums(order=order, quota_user=actor if actor.role == Role.SUB and not for_request else None,
-                       day=shanghai_date())
+                       day=shanghai_date(), reserve_payout_id=True)
+    order.next_payout_id = sums.payout_id  # the new payout's id, drawn with the sums (PostgreSQL; else None)
     check = payout_check(order=order, profile=profile, actor=actor, amount=data.amount, pay_method=data.pay_method,
                          sums=sums, account=account, quota=quota, for_request=for_request)
     return order, account, check
@@ -272,8 +273,12 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     if by_balance and payee.identity_needed:
         payout.status, payout.attempt, payout.submitted_at = PayoutStatus.PENDING, 0, None
         payout.pending_reason, payout.auto_submit_at = PendingReason.BUYER_IDENTITY_NEEDED, None
-    payout.save()
-    batch = WriteBatch()  # what follows goes out as one statement (issue 21 item 4)
+    batch = WriteBatch()  # the payout and what follows go out as one statement (issue 21 item 4)
+    if order.next_payout_id is not None:
+        payout.pk = order.next_payout_id
+        batch.insert(payout)
+    else:
+        payout.save()
     if by_balance:
         ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
                            ref_type="payout", ref_id=payout.pk, actor=actor, batch=batch)
