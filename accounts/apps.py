@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import sweeps  # noqa: F401  registers ledger_verify
+        from .tokencache import connect
+
+        connect()  # a saved token or user invalidates the token cache

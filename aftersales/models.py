@@ -41,7 +41,7 @@ FINISHED_STATUSES = frozenset(
 )
 
 
-# The status table of every ticket (STYLE.md "State"): services move a ticket only along these edges,
+# The status table of every ticket (docs/STYLE.md "State"): services move a ticket only along these edges,
 # through core.transitions.transition() (Ticket.TRANSITIONS); the set-based RS-03 sweep follows the same edges.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.PENDING_MERCHANT: frozenset({

@@ -609,7 +609,7 @@ def ticket_auto_approve_due(*, batch: int = 5000) -> int:
     """RS-03: reship tickets the merchant did not answer within 48 h are approved automatically and their
     shipment clock starts (RS-04).
 
-    Set-based (a million due rows must sweep in seconds, PERFORMANCE.md): one statement per batch locks the
+    Set-based (a million due rows must sweep in seconds, docs/PERFORMANCE.md): one statement per batch locks the
     due rows with SKIP LOCKED, moves them along pending_merchant → awaiting_shipment (Ticket.TRANSITIONS),
     bumps their version and writes their `auto_approved` timeline rows; each batch commits alone. A merchant's
     decision holds the ticket lock (order → ticket), so the sweep skips that row; the sweep locks no order, so

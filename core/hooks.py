@@ -1,4 +1,4 @@
-"""Cross-app reactions, registered where the reacting app lives (STYLE.md "Dependencies between apps").
+"""Cross-app reactions, registered where the reacting app lives (docs/STYLE.md "Dependencies between apps").
 
 The acting app fires a named hook (`hooks.fire("ticket_created", ticket=…, actor=…)`) without knowing who
 listens; the reacting app registers in its `AppConfig.ready()` with `@hooks.on("ticket_created")`. So an

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DomainEvent(models.Model):
-    """One row of an object's timeline (STYLE.md "Events and audit"): what happened (snake_case past tense),
+    """One row of an object's timeline (docs/STYLE.md "Events and audit"): what happened (snake_case past tense),
     who did it (empty for clocks and callbacks), when, and its parameters. Subclasses add the subject's
     foreign key and their tenancy paths; services write them, admin and API pages read them."""
 

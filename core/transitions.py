@@ -1,4 +1,4 @@
-"""The one state-transition kernel (STYLE.md "State").
+"""The one state-transition kernel (docs/STYLE.md "State").
 
 Every status field of the product moves here and nowhere else: `transition()` checks the model's
 allowed-transitions table, lets the model keep the fields that follow its status, saves with

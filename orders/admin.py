@@ -62,7 +62,7 @@ class OrderAdmin(BackOfficeAdmin):
     list_filter = ("status", "source_app", "payment", "goods_kind", "refund_state", NeedsReviewFilter)
     list_select_related = ("shop", "buyer")
     # Exact matches use the unique and product indexes; no date_hierarchy: its year/month links run a
-    # DISTINCT over the whole table on every page (PERFORMANCE.md).
+    # DISTINCT over the whole table on every page (docs/PERFORMANCE.md).
     search_fields = ("=order_no", "=items__product_id")
     search_help_text = _("Order number or product ID")
 

@@ -114,11 +114,44 @@ class SandboxProvider:
     rail_name = "sandbox"
     in_process = True
 
+    # One statement books a submission (issue 21: the in-process submission costs one INSERT): it reads the
+    # buyer's wallet and whether the payout was ever submitted, decides as `_decide` does (and as the ORM path
+    # below, for SQLite), refuses a `rail_busy` wallet's first submission, and takes the key
+    # once — a key booked as refused is taken again, any other booked key stays as it is.
+    _SUBMIT_SQL = """
+        WITH w AS (SELECT u.sandbox_wallet AS wallet FROM payouts_payout p
+                   JOIN orders_order o ON o.id = p.order_id JOIN accounts_user u ON u.id = o.buyer_id
+                   WHERE p.id = %(payout)s),
+        seen AS (SELECT EXISTS (SELECT 1 FROM payouts_sandboxtransfer WHERE payout_id = %(payout)s) AS any)
+        INSERT INTO payouts_sandboxtransfer (ref, payout_id, amount, account, status, created_at)
+        SELECT %(ref)s, %(payout)s, %(amount)s, %(account)s,
+               CASE WHEN %(account)s <> '' THEN
+                        CASE WHEN right(%(account)s, 4) = '0000' THEN 'failed:ACCOUNT_INVALID' ELSE 'succeeded' END
+                    WHEN w.wallet = 'rail_busy' AND NOT seen.any THEN 'refused:SYSTEM_BUSY'
+                    WHEN w.wallet IN ('ok', 'rail_busy') THEN 'succeeded'
+                    WHEN w.wallet = 'invalid_account' THEN 'failed:ACCOUNT_INVALID'
+                    ELSE 'processing' END,
+               %(at)s
+        FROM seen LEFT JOIN w ON true
+        ON CONFLICT (ref) DO UPDATE SET status = EXCLUDED.status, account = EXCLUDED.account
+            WHERE payouts_sandboxtransfer.status LIKE 'refused%%'
+        RETURNING status"""
+
     def submit(self, transfer: Transfer) -> None:
         from django.db import connection
 
         from .models import SandboxTransfer
 
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(self._SUBMIT_SQL, {"ref": transfer.ref, "payout": transfer.payout_id,
+                                                  "amount": transfer.amount, "account": transfer.account,
+                                                  "at": now()})
+                row = cursor.fetchone()
+            if row is not None and row[0].startswith("refused:"):
+                raise SubmissionRefused(row[0].partition(":")[2])
+            return
+        # The embedded SQLite demo: the same decisions, with the ORM.
         wallet = None if transfer.account else self._wallet(transfer)
         if wallet == "rail_busy" and not SandboxTransfer.objects.filter(payout_id=transfer.payout_id).exists():
             # The refusal is booked so that only the payout's first submission is refused.
@@ -127,16 +160,6 @@ class SandboxProvider:
                                             "status": "refused:SYSTEM_BUSY", "created_at": now()})
             raise SubmissionRefused("SYSTEM_BUSY")
         status = self._decide(transfer, wallet)
-        if connection.vendor == "postgresql":
-            # One statement: booked once per key; the same key again after a refusal (PAY-S09: nothing existed
-            # under it) is taken now.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO payouts_sandboxtransfer (ref, payout_id, amount, account, status, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (ref) DO UPDATE SET status = EXCLUDED.status, "
-                    "account = EXCLUDED.account WHERE payouts_sandboxtransfer.status LIKE 'refused%%'",
-                    [transfer.ref, transfer.payout_id, transfer.amount, transfer.account, status, now()])
-            return
         booked, created = SandboxTransfer.objects.get_or_create(
             ref=transfer.ref, defaults={"payout_id": transfer.payout_id, "amount": transfer.amount,
                                         "account": transfer.account, "status": status, "created_at": now()})

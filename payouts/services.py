@@ -30,6 +30,7 @@ from core.errors import ApplicationError, CommonError
 from core.money import money
 from core.observability import RailCallOutcome, rail_call
 from core.transitions import event_add, transition, transition_allowed
+from core.writebatch import WriteBatch
 from notifications import texts
 from notifications.models import Channel
 from notifications.services import inbox_send, notification_send
@@ -76,6 +77,7 @@ from .provider import (
 )
 from .selectors import (
     eligibility_problems,
+    order_lock_for_payout,
     payout_check,
     payout_request_decision_refusal,
     payout_sums,
@@ -165,16 +167,10 @@ def _lock_quota(actor: User) -> PayoutQuota | None:
 
 
 def payout_order_lock(*, order_id: int | None = None, shop_id: int | None = None, order_no: str = "") -> Order:
-    """Lock the order and then its shop account in one statement (`FOR UPDATE OF` both, in the lock order:
-    PostgreSQL locks a row's marks in the order the clause names them) and load what the rules read: the
-    shop, its profile, `order.shop.account` and the shop's configured rail, if any (outer-joined, not locked:
-    the rail is resolved once, here) — not the buyer: creation reads only its id. By id, or by the shop's
-    order number (404)."""
-    qs = (Order.objects.select_for_update(of=("self", "shop__account"))
-          .select_related("shop__profile", "shop__account", "shop__payment_rail")
-          .filter(shop__account__isnull=False))  # an inner join: a lock cannot take an outer join's side
-    qs = qs.filter(pk=order_id) if order_id is not None else qs.filter(shop_id=shop_id, order_no=order_no)
-    order = qs.first()
+    """Lock the order and then its shop account in one statement, with what the rules read (the shop, its
+    profile, `order.shop.account`, the buyer): payouts.selectors.order_lock_for_payout. By id, or by the
+    shop's order number (404)."""
+    order = order_lock_for_payout(order_id=order_id, shop_id=shop_id, order_no=order_no)
     if order is None:
         raise ApplicationError(CommonError.NOT_FOUND)
     return order
@@ -191,7 +187,8 @@ def _check_under_locks(*, order: Order, actor: User, data: PayoutInput, for_requ
     if data.pay_method == PayMethod.SCAN and not profile.scan_to_pay_enabled:
         raise ApplicationError(PayoutError.SCAN_NOT_SUPPORTED)
     sums = payout_sums(order=order, quota_user=actor if actor.role == Role.SUB and not for_request else None,
-                       day=shanghai_date())
+                       day=shanghai_date(), reserve_payout_id=True)
+    order.next_payout_id = sums.payout_id  # the new payout's id, drawn with the sums (PostgreSQL; else None)
     check = payout_check(order=order, profile=profile, actor=actor, amount=data.amount, pay_method=data.pay_method,
                          sums=sums, account=account, quota=quota, for_request=for_request)
     return order, account, check
@@ -280,10 +277,15 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         top_up_deadline=None if by_balance else at + dt.timedelta(seconds=profile.top_up_window_seconds),
     )
     payout.shop = order.shop
-    payout.save()
+    batch = WriteBatch()  # the payout and what follows go out as one statement (issue 21 item 4)
+    if order.next_payout_id is not None:
+        payout.pk = order.next_payout_id
+        batch.insert(payout)
+    else:
+        payout.save()
     if by_balance:
         ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
-                           ref_type="payout", ref_id=payout.pk, actor=actor)
+                           ref_type="payout", ref_id=payout.pk, actor=actor, batch=batch)
     submission = None
     if sends:
         # The outbox (issue 21): what must be sent is recorded in this transaction; sent after the commit.
@@ -296,18 +298,21 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                                      if request and approved_by else {})})
     events = [created]
     if submission is not None:
+        batch.insert(submission)
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.SUBMITTED, actor=None, at=at,
                                   params={"attempt": payout.attempt}))
     elif by_balance:
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.BUYER_IDENTITY_NEEDED, actor=None, at=at,
                                   params={}))
-    _insert_submission_and_events(submission, events)  # no save(): the written events are noted here
+    batch.insert(*events)  # no save(): the written events are noted here
     payout.__dict__.setdefault("written_events", []).extend(events)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
-                    amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
+                    amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method, batch=batch)
+    batch.flush()
     if submission is not None:
-        transaction.on_commit(lambda sub=submission, shop=order.shop_id, pid=payout.pk, rail=provider: _dispatch(
-            sub.pk, shop, pid, provider=rail, first=sub))
+        buyer = order.buyer.username if Order.buyer.is_cached(order) else ""  # read with the order's lock
+        transaction.on_commit(lambda sub=submission, shop=order.shop_id, pid=payout.pk, rail=provider, who=buyer:
+                              _dispatch(sub.pk, shop, pid, provider=rail, first=sub, buyer=who))
     elif by_balance:
         transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
     return payout

@@ -171,6 +171,16 @@ def _fast_transactional_teardown():
     TransactionTestCase._fixture_teardown = original
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_forgotten():
+    """Each test starts with empty per-process caches (core.localcache): its rows came by COPY or went with
+    a rollback, neither of which tells the caches."""
+    from core.localcache import clear_all
+
+    clear_all()
+    yield
+
+
 @pytest.fixture
 def _demo_committed_state(request, django_db_setup, django_db_blocker):
     """Runs before the test transaction opens: commits the demo where the test wants it, takes it away

@@ -6,12 +6,18 @@ falls back to the default provider (the sandbox) when the shop has no rail confi
 docs/payment-rails.md: configuration, the state and failure mapping tables, the fakes.
 """
 
+from core.localcache import LocalCache
+
 
 def configured_provider(shop_id: int | None, shop=None):
     """The shop's rail router, or None when the shop uses the default provider (the sandbox). `shop`: a shop row
-    whose `payment_rail` was select_related (no read here then)."""
+    whose `payment_rail` was select_related (no read here then). Otherwise the shop's configuration is read
+    once per process and kept (`shop_rails`) until platform staff change a rail (any save or delete of a
+    `ShopRail` drops it in every process within a second, issue 21 item 2)."""
     if shop_id is None:
         return None
+    import copy
+
     from .models import Rail, ShopRail
     from .router import ShopRailProvider
 
@@ -19,7 +25,15 @@ def configured_provider(shop_id: int | None, shop=None):
         config = shop._state.fields_cache["payment_rail"]
         config = config if config is not None and config.enabled else None
     else:
-        config = ShopRail.objects.filter(shop_id=shop_id, enabled=True).first()
+        config = shop_rails.get_or_load(shop_id, lambda: ShopRail.objects.filter(shop_id=shop_id, enabled=True).first())
     if config is None or (config.rail == Rail.SANDBOX and config.card_rail in ("", Rail.SANDBOX)):
         return None
-    return ShopRailProvider(config)
+    return ShopRailProvider(copy.copy(config))
+
+
+def shop_rails_changed(**kwargs) -> None:
+    shop_rails.invalidate()
+
+
+# A shop's rail configuration, per process (core.localcache): 60 s at most, dropped everywhere on a change.
+shop_rails = LocalCache("shop-rails", ttl=60, check_every=0.5)

@@ -23,3 +23,10 @@ class RailsConfig(AppConfig):
         ERROR_CLASSES.update({code: ErrorClass(kind) for code, kind in RAIL_ERROR_CLASSES.items()})
         if configured_provider not in SHOP_PROVIDERS:
             SHOP_PROVIDERS.append(configured_provider)
+        from django.db.models.signals import post_delete, post_save
+
+        from . import shop_rails_changed
+        from .models import ShopRail
+
+        post_save.connect(shop_rails_changed, sender=ShopRail, dispatch_uid="shop-rails-save")
+        post_delete.connect(shop_rails_changed, sender=ShopRail, dispatch_uid="shop-rails-delete")

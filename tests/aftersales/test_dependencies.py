@@ -1,4 +1,4 @@
-"""STYLE.md "Dependencies between apps": core ← accounts ← orders ← {payouts, aftersales, logistics}; logistics
+"""docs/STYLE.md "Dependencies between apps": core ← accounts ← orders ← {payouts, aftersales, logistics}; logistics
 may import aftersales (it works on tickets), never the other way; INT-06 reaches logistics through core.hooks."""
 
 import ast

@@ -1,6 +1,10 @@
 """Reship requests (SPEC §6: RS-01..RS-10) with their 48-hour clocks, and merchant decisions' versions."""
 
 import datetime as dt
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 
@@ -533,22 +537,18 @@ def test_rs04_one_tracking_number_uploaded_for_two_orders_at_once_is_accepted_on
     assert Ticket.objects.filter(tracking_no="YT8800000000077").count() == 1
 
 
-def test_rs03_the_embedded_sqlite_path_moves_tickets_like_the_set_based_sweep(demo, clock, monkeypatch):
-    """RS-03: the per-row fallback (SQLite, bin/run) gives the same status, version, deadline and event."""
-    from django.db import connections
-
-    ticket = reship()
-    clock.shift(hours=48)
-    from django.test.utils import CaptureQueriesContext
-
-    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
-    with CaptureQueriesContext(connections["default"]) as queries:
-        assert ticket_auto_approve_due(batch=10) == 1
-    assert not any("make_interval" in q["sql"] for q in queries.captured_queries)  # the ORM path ran
-    ticket = fresh(ticket)
-    assert ticket.status == TicketStatus.AWAITING_SHIPMENT and ticket.version == 2
-    assert ticket.deadline == NOW + dt.timedelta(hours=96) and ticket.deadline_action == "ship_deadline"
-    assert [e.type for e in ticket.events.all()] == ["created", "auto_approved"]
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="on SQLite test_reship_sqlite.py runs directly")
+def test_rs03_the_embedded_sqlite_path_moves_tickets_like_the_set_based_sweep(tmp_path):
+    """RS-03: the per-row fallback (SQLite, bin/run) gives the same status, version, deadline and event — run
+    on a real SQLite database (a child pytest of test_reship_sqlite.py with an SQLite DATABASE_URL), not on
+    PostgreSQL with its vendor renamed (issue 22, item 18)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'reship.sqlite3'}"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly",
+         str(pathlib.Path(__file__).with_name("test_reship_sqlite.py"))],
+        cwd=pathlib.Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 @pytest.mark.django_db(transaction=True)

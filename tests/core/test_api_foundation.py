@@ -31,7 +31,7 @@ def people():
         "outlet_user": f.OutletUserFactory(token="tok-outlet_user"),
     }
 
-# A made-up refusal: this file checks the error plumbing, not any rule of SPEC.md.
+# A made-up refusal: this file checks the error plumbing, not any rule of the specification.
 SAMPLE = ErrorCode("sample_cap_exceeded", "示例：累计金额最高{cap}元", "Sample: the total is at most {cap}.", rule="SAMPLE-1")
 
 

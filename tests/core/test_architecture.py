@@ -1,4 +1,4 @@
-"""The structure the code keeps (STYLE.md): one-way dependencies between apps, and one transition kernel."""
+"""The structure the code keeps (docs/STYLE.md): one-way dependencies between apps, and one transition kernel."""
 
 import ast
 import pathlib

@@ -1,7 +1,7 @@
 """Pages with records on them read in Chinese words (issue 11, SPEC §9): after a payout, a reship shipped, a
 refund-only ticket whose parcel was intercepted and a re-opened entry, every admin page a shop's main account
 and an outlet user reach shows no English word — no raw code (`interception_requested`, `online`, `yto`), no
-rule ID. The same measure as ../shared/tools/zh_audit.py, on the server-rendered text."""
+rule ID. The same measure as the reviewers' Chinese-page audit tool, on the server-rendered text."""
 
 import datetime as dt
 import html

@@ -89,10 +89,12 @@ def test_pay_s09_wechat_first_request_never_arrives_then_same_key(rails, create,
     rail is reachable, it goes under the same key and is paid once."""
     config = ShopRail.objects.get(shop__key="dy")
     reachable = config.wechat_base_url
-    ShopRail.objects.filter(pk=config.pk).update(wechat_base_url="http://127.0.0.1:9")  # nothing listens
+    config.wechat_base_url = "http://127.0.0.1:9"  # nothing listens (saved: the process's rail cache hears it)
+    config.save(update_fields=["wechat_base_url"])
     payout = create()
     assert (payout.status, payout.pending_reason) == ("pending", "rail_refused") and rails.wechat.bills == {}
-    ShopRail.objects.filter(pk=config.pk).update(wechat_base_url=reachable)
+    config.wechat_base_url = reachable
+    config.save(update_fields=["wechat_base_url"])
     with django_capture_on_commit_callbacks(execute=True):
         payout_continue(payout=payout, actor=users["dy_admin"])
     number = bill_no(f"PO{payout.pk}-1")

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Shop
-from payouts.rails import crypto
+from payouts.rails import crypto, shop_rails_changed
 from payouts.rails.models import Rail, ShopRail
 
 FAKES = Path(settings.BASE_DIR) / "tests" / "payouts" / "rails"
@@ -158,6 +158,7 @@ class Command(BaseCommand):
                 web_server.shutdown()
             if not options["keep"]:
                 ShopRail.objects.filter(pk=config.pk).update(rail=Rail.SANDBOX, card_rail="")
+                shop_rails_changed()  # an update() sends no signal: the servers' rail caches forget it
                 self.stdout.write(f"shop {shop.key} switched back to the sandbox")
 
     def _wechat_web(self, port: int, wechat, config, common):
