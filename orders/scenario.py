@@ -4,7 +4,8 @@ order sync would (API.md "Scenario loader").
 The whole file is checked first; any error names the bad field's path
 (`shops[0].orders[3].paid_amount: not a decimal`) and nothing is written. Then everything is applied
 in one transaction. Rows are written only where a value differs, so loading the same file twice
-changes nothing (no row, no ledger entry, no log line).
+changes nothing (no row, no ledger entry, no log line). A shop's `balance`, `frozen` and `deposit` are its
+opening figures: they apply when the shop gets its account, and never move an existing shop's money.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, User
+from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
 from accounts.tokens import token_digest
 from core.money import parse_money
@@ -511,9 +512,12 @@ def load_scenario(data: Any) -> dict[str, int]:
             values["profile"] = profiles[s["profile"]]
             shop, c, ch = _upsert(Shop, {"key": s["key"]}, values)
             writer.count("shops", c, ch)
-            # A field left out of the file (None) leaves the figure as it is.
-            entry = shop_account_sync(shop=shop, balance=s["balance"], frozen=s["frozen"], deposit=s["deposit"])
-            writer.count("ledger entries", entry is not None, False)
+            # The file gives a new shop its opening figures (one `sync` ledger entry); an existing shop's money
+            # moves only through the ledger, so loading again never undoes what happened since (a field left
+            # out of the file, None, leaves the figure as it is).
+            if not ShopAccount.objects.filter(shop=shop).exists():
+                entry = shop_account_sync(shop=shop, balance=s["balance"], frozen=s["frozen"], deposit=s["deposit"])
+                writer.count("ledger entries", entry is not None, False)
             for j, u in enumerate(s["users"]):
                 user = writer.person(u, f"{path}.users[{j}]", role=u["role"], shop=shop)
                 if u["quota"] is not None and not writer.errors:

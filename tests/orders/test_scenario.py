@@ -51,18 +51,36 @@ def test_demo_covers_every_eligibility_case(demo):
 
 
 def test_loading_the_same_file_twice_changes_nothing(demo):
-    # The file's `activity` (which the fixture leaves out) applies once; its payouts moved the balances, which
-    # the next load syncs back to the file's figures, as a platform sync would. From then on nothing changes.
-    call_command("load_scenario", str(DEMO))
+    # The file's `activity` (which the fixture leaves out) applies once; from then on nothing changes.
     call_command("load_scenario", str(DEMO))
     before = row_counts()
     snapshot = list(Order.objects.order_by("pk").values())
+    accounts = list(ShopAccount.objects.order_by("pk").values())
     call_command("load_scenario", str(DEMO))
     assert row_counts() == before
     assert list(Order.objects.order_by("pk").values()) == snapshot
+    assert list(ShopAccount.objects.order_by("pk").values()) == accounts
 
 
-def test_reload_updates_by_key_and_moves_money_through_the_ledger(demo):
+def test_loading_again_never_moves_an_existing_shops_money(demo):
+    """Ledger (RULES §2): a shop's money moves only through its ledger; a second load must not re-sync the
+    balance to the file's figure and so undo what happened in between (the activity's payouts here)."""
+    call_command("load_scenario", str(DEMO))  # with its activity: payouts hold money
+    moved = {a.shop.key: (a.balance, a.frozen, a.deposit) for a in ShopAccount.objects.select_related("shop")}
+    assert moved["dy"] != (Decimal("20000.00"), Decimal("500.00"), Decimal("2000.00"))
+    entries = LedgerEntry.objects.count()
+
+    call_command("load_scenario", str(DEMO))
+    data = demo_data()
+    data["shops"][0]["balance"] = "1.00"  # a changed figure does not move an existing shop's money either
+    load_scenario(data)
+
+    assert {a.shop.key: (a.balance, a.frozen, a.deposit) for a in ShopAccount.objects.select_related("shop")} == moved
+    assert LedgerEntry.objects.count() == entries
+    assert ledger_drifts() == []
+
+
+def test_reload_updates_by_key_and_leaves_the_money_to_the_ledger(demo):
     data = demo_data()
     data["shops"][0]["balance"] = "19000.00"
     data["shops"][0]["status"] = "suspended"
@@ -70,9 +88,8 @@ def test_reload_updates_by_key_and_moves_money_through_the_ledger(demo):
     load_scenario(data)
 
     assert Shop.objects.get(key="dy").status == "suspended"
-    assert ShopAccount.objects.get(shop__key="dy").balance == Decimal("19000.00")
-    sync = LedgerEntry.objects.filter(shop__key="dy", kind="sync").order_by("-id").first()
-    assert sync.balance_delta == Decimal("-1000.00")
+    assert ShopAccount.objects.get(shop__key="dy").balance == Decimal("20000.00")
+    assert LedgerEntry.objects.filter(shop__key="dy", kind="sync").count() == 1  # the opening figures only
     order = Order.objects.get(order_no=data["shops"][0]["orders"][0]["order_no"])
     assert order.status == "completed"
     assert OrderEvent.objects.filter(order=order, type="sync_updated", params__fields=["status"]).exists()
