@@ -32,6 +32,7 @@ from orders.events import order_event_add
 from orders.models import Order
 from orders.services import order_lock
 
+from .arrival import arrival_note
 from .errors import PayoutError
 from .models import (
     CardStatus,
@@ -389,7 +390,8 @@ def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, 
                         amount=str(payout.amount))
         # PAY-S04: app message and WeChat 「商家补偿转账通知」.
         _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
-                amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message)
+                amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message,
+                arrival=arrival_note(payout))
         return payout
     # failed
     if not transition_allowed(payout, PayoutStatus.FAILED):
