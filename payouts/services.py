@@ -33,6 +33,7 @@ from orders.models import Order
 from orders.services import order_lock
 
 from .arrival import arrival_note
+from .contacts import off_platform_contact_check
 from .errors import PayoutError
 from .models import (
     CardStatus,
@@ -97,7 +98,7 @@ def _notify(payout: Payout, text: texts.Text, *channels: str, to_buyer: bool = T
 
 
 def _validate_input(data: PayoutInput, order: Order) -> None:
-    """PAY-F01..F03 and the pay method; malformed input is 400 `invalid` with the fields, a product that is
+    """PAY-F01..F03, F06 and the pay method; malformed input is 400 `invalid` with the fields, a product that is
     not the order's is PAY-F02's own code."""
     fields = {}
     if data.type not in PayoutType.values:
@@ -116,6 +117,7 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
         fields["scan_channel"] = ["wechat or alipay with scan"]
     if fields:
         raise ApplicationError(CommonError.INVALID, extra={"fields": fields})
+    off_platform_contact_check(reason=data.reason, buyer_message=data.buyer_message)  # PAY-F06
     if data.product_id and not order.items.filter(product_id=data.product_id).exists():
         raise ApplicationError(PayoutError.PRODUCT_NOT_IN_ORDER)
 
