@@ -32,4 +32,12 @@ def run_sweep(name: str) -> int:
 
 
 def run_all() -> dict[str, int]:
-    return {name: run_sweep(name) for name in SWEEPS}
+    """Every sweep once; a sweep that raises is logged and counted as -1, and the others still run (issue 22.7)."""
+    moved = {}
+    for name in SWEEPS:
+        try:
+            moved[name] = run_sweep(name)
+        except Exception:
+            logger.exception("sweep %s failed; the other sweeps go on", name)
+            moved[name] = -1
+    return moved

@@ -107,3 +107,9 @@ class PayoutError:
     CALLBACK_SIGNATURE_INVALID = _e(
         "callback_signature_invalid", "回调签名无效", "The callback's signature is missing, invalid or stale.", "PAY-S07",
         status=401)
+    PAYOUT_OUTCOME_UNKNOWN = _e(
+        "payout_outcome_unknown", "该打款的结果正在与支付渠道核实,请稍后再试",
+        "The outcome of this payout's last submission is being cleared up with the payment rail; try again later.",
+        "PAY-S09", status=409)
+    RAIL_LIMIT = _e(
+        "rail_limit", "超出支付渠道的限制:{limit}", "The payment rail's own limit: {limit}.", "PAY-S12")

@@ -30,12 +30,15 @@ class PayoutStatus(models.TextChoices):
 # SPEC §4.4 "Allowed transitions" (Payout.TRANSITIONS, moved by core.transitions.transition). Everything else
 # a provider or a clock reports is recorded and ignored.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING}),
+    # pending → succeeded: a success the rail reports for a key the payout was sent under (PAY-S09).
+    # pending → closed: a WeChat payout still waiting for the buyer's authorization at 7 days (PAY-B03).
+    PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING, PayoutStatus.SUCCEEDED, PayoutStatus.CLOSED}),
     PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED}),
     # processing → pending: the rail did not accept the submission (PAY-S01).
     PayoutStatus.PROCESSING: frozenset({PayoutStatus.SUCCEEDED, PayoutStatus.FAILED, PayoutStatus.CLOSED,
                                         PayoutStatus.PENDING}),
-    PayoutStatus.FAILED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CLOSED}),
+    # failed → succeeded: the rail's last word wins (PAY-S09: a success for any key ever sent).
+    PayoutStatus.FAILED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CLOSED, PayoutStatus.SUCCEEDED}),
     PayoutStatus.SUCCEEDED: frozenset(),
     PayoutStatus.CLOSED: frozenset(),
     PayoutStatus.TOP_UP_FAILED: frozenset(),
@@ -56,6 +59,12 @@ class PayoutEventType(models.TextChoices):
     RETRIED = "retried", _("retried")
     CALLBACK_IGNORED = "callback_ignored", _("provider report recorded and ignored")
     LATE_SUCCESS_FLAGGED = "late_success_flagged", _("success after the close flagged to platform staff")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("outcome of the submission unknown, asking the payment provider")
+    DUPLICATE_PAYMENT_FLAGGED = "duplicate_payment_flagged", _("paid twice at the payment provider, flagged to platform staff")
+    CALLBACK_REFUSED = "callback_refused", _("provider report refused and flagged to platform staff")
+    CANCEL_REQUESTED = "cancel_requested", _("cancellation asked of the payment provider")
+    WAITING_FOR_BUYER = "waiting_for_buyer", _("waiting for the buyer to confirm receipt")
+    BUYER_IDENTITY_NEEDED = "buyer_identity_needed", _("waiting for the buyer's WeChat authorization")
     CLOSED = "closed", _("payout closed")
     REFUNDED_TO_CHANNEL = "refunded_to_channel", _("refunded to the paying channel")
     RETURNED = "returned", _("money returned to the balance")
@@ -110,6 +119,26 @@ class FailureReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class PendingReason(models.TextChoices):
+    """Why a payout is pending (API.md `pending_reason`)."""
+
+    RAIL_REFUSED = "rail_refused", _("the payment provider refused the submission")
+    BUYER_IDENTITY_NEEDED = "buyer_identity_needed", _("the buyer has not authorized WeChat yet")
+
+
+class FlagReason(models.TextChoices):
+    """Why a payout is flagged to platform staff (the staff queue shows the label)."""
+
+    LATE_SUCCESS = "late_success", _("success after the close")
+    DUPLICATE_PAYMENT = "duplicate_payment", _("paid twice")  # 重复到账
+    CALLBACK_MISMATCH = "callback_mismatch", _("provider report does not match the payout")
+    UNRECONCILED = "unreconciled", _("rail bills do not match the payout")
+
+
+# What a processing payout waiting for the buyer's confirmation (WeChat WAIT_USER_CONFIRM) reads as (PAY-B04).
+WAITING_FOR_BUYER_LABEL = _("Waiting for the buyer to confirm receipt")
+
+
 class Payout(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("shop"))
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("order"))
@@ -153,6 +182,11 @@ class Payout(models.Model):
     returned_at = models.DateTimeField(_("money returned at"), null=True, blank=True)
     # A success the provider reported after the close: recorded, not applied, for platform staff (PAY-S06).
     flagged = models.BooleanField(_("flagged to platform staff"), default=False)
+    flag_reason = models.CharField(_("flag reason"), max_length=24, choices=FlagReason.choices, blank=True)
+    pending_reason = models.CharField(_("pending reason"), max_length=32, choices=PendingReason.choices, blank=True)
+    # WeChat WAIT_USER_CONFIRM (PAY-B04): what the buyer's page hands to wx.requestMerchantTransfer, and until when.
+    package_info = models.TextField(_("confirmation package"), blank=True)
+    confirm_deadline = models.DateTimeField(_("buyer confirms by"), null=True, blank=True)
 
     tenant_shop_path = "shop"
     tenant_buyer_path = "order__buyer"
@@ -199,14 +233,26 @@ class Payout(models.Model):
     def deadline(self):
         """When the next clock acts on this payout (API.md)."""
         if self.status == PayoutStatus.PENDING:
-            return self.auto_submit_at
+            return self.auto_submit_at or self.close_at  # buyer_identity_needed: no resubmission, the close
         if self.status == PayoutStatus.AWAITING_TOP_UP:
             return self.top_up_deadline
         if self.status in (PayoutStatus.PROCESSING, PayoutStatus.FAILED):
-            return self.close_at
+            return self.confirm_deadline if self.waiting_for_buyer and self.confirm_deadline else self.close_at
         if self.status == PayoutStatus.CLOSED and self.returned_at is None and self.held > 0:
             return self.return_due_at
         return None
+
+    @property
+    def waiting_for_buyer(self) -> bool:
+        """PAY-B04: the rail waits for the buyer to confirm receipt (WeChat WAIT_USER_CONFIRM)."""
+        return self.status == PayoutStatus.PROCESSING and bool(self.package_info)
+
+    @property
+    def status_label(self) -> str:
+        """The status as every channel shows it: 待买家确认收款 while the rail waits for the buyer (PAY-B04)."""
+        if self.waiting_for_buyer:
+            return str(WAITING_FOR_BUYER_LABEL)
+        return str(self.get_status_display())
 
     def counts_when(self, status: str) -> bool:
         """SPEC §4.2: pending, processing, succeeded, awaiting top-up count; failed counts only where a failure
@@ -387,3 +433,64 @@ class SandboxTransfer(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+class SubmissionState(models.TextChoices):
+    """Where one submission to a rail stands (PAY-S09). `queued`: recorded by the transaction that made it,
+    not sent yet (the outbox); `refused`: the rail refused it for certain, nothing exists there; `unknown`:
+    sent, the answer was lost or unverifiable; `accepted`: the rail has it and has not finished; `succeeded`
+    and `failed`: the rail's final word (`failed` also when it cancelled the bill)."""
+
+    QUEUED = "queued", _("waiting to be sent")
+    REFUSED = "refused", _("refused by the rail")
+    UNKNOWN = "unknown", _("outcome unknown")
+    ACCEPTED = "accepted", _("accepted by the rail")
+    SUCCEEDED = "succeeded", _("paid")
+    FAILED = "failed", _("failed")
+
+
+OPEN_SUBMISSION_STATES = (SubmissionState.QUEUED, SubmissionState.UNKNOWN, SubmissionState.ACCEPTED)
+
+
+class PayoutSubmission(models.Model):
+    """The product's own book of what it sent to a rail: one row per business key (PAY-S09).
+
+    The transaction that submits a payout inserts its row (the outbox: a worker sends it after commit, the
+    settle sweep sends what a lost task left queued). A key stays the payout's until the rail says it does not
+    exist or failed for good; every key ever sent is asked about before a new one goes out, and a success
+    for any of them is the payout's. Reconciliation (对账) compares this book with the payouts."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("payout"))
+    ref = models.CharField(_("business key"), max_length=64, unique=True)
+    rail = models.CharField(_("rail"), max_length=64, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    # What the rail is asked to pay: the identity (openid / username), the card account, its kind and holder.
+    transfer = models.JSONField(_("transfer"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=SubmissionState.choices, default=SubmissionState.QUEUED)
+    error_code = models.CharField(_("rail error code"), max_length=64, blank=True)
+    sends = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    queries = models.PositiveSmallIntegerField(_("times asked"), default=0)
+    next_query_at = models.DateTimeField(_("ask the rail again at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("final at"), null=True, blank=True)
+
+    tenant_shop_path = "payout__shop"
+
+    class Meta:
+        verbose_name = _("rail submission")
+        verbose_name_plural = _("rail submissions")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["payout", "created_at"], name="submission_payout"),
+            models.Index(fields=["state", "next_query_at"], name="submission_open",
+                         condition=Q(state__in=["queued", "unknown", "accepted"])),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="submission_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_SUBMISSION_STATES

@@ -1,10 +1,16 @@
-"""The payment rail behind small payouts, as an adapter a real rail (WeChat 商家转账, Alipay 转账) implements.
+"""The payment rail behind small payouts, as an adapter a real rail (WeChat 商家转账, Alipay 转账) implements
+(API.md "The rail seam").
 
-A provider accepts a transfer under a business key (`ref`) and answers later: by a signed callback to
-`gateway/callback/` or when asked (`query`, used by the settle sweep: the recovery path when a
-callback or a task is lost). Submitting the same `ref` twice never pays twice. Its error codes are
-classified (`classify`): buyer-fixable (→ account card), transient (→ resubmit under the same ref),
-terminal (→ failed).
+- `submit(transfer)` sends one transfer under `transfer.ref` (the business key) and returns nothing. It raises
+  `SubmissionRefused` when the rail refused it **for certain** (nothing exists there: connection refused
+  before sending, 429, a documented busy answer with no bill — PAY-S01) and any other exception when the
+  outcome is **unknown** (a read timeout, a 5xx or system error after sending, an answer whose signature
+  does not verify — PAY-S09): the payout then stays processing under the same key until `query` says.
+- `query(ref)` and `cancel(ref)` return the transfer's state (`ProviderResult`; `failed`/`NOT_FOUND` when the
+  rail has no such key). `cancel` is optional: a rail without it is asked `query` instead (as the sandbox).
+
+Submitting the same `ref` twice never pays twice. Error codes are classified (`classify`): buyer-fixable
+(→ account card), transient (→ the same key again), terminal (→ failed).
 """
 
 import enum
@@ -28,17 +34,28 @@ class Transfer:
     account: str = ""  # an account the buyer submitted on a card (PAY-C02)
     account_kind: str = ""  # its kind on the card: "alipay" or "bank_card"
     account_name: str = ""  # the holder's name on the card
+    user_name: str = ""  # the payee's real name where the rail requires it (WeChat from 2,000.00, PAY-S12)
 
 
 @dataclass(frozen=True)
 class ProviderResult:
     status: str  # "processing", "succeeded", "failed"
     error_code: str = ""
+    state: str = ""  # the rail's own state (WeChat WAIT_USER_CONFIRM, CANCELING …), when it says one
+    package_info: str = ""  # WeChat WAIT_USER_CONFIRM: what the buyer's confirm step needs (PAY-B04)
+    confirm_deadline: object = None  # …and until when (a datetime)
+    amount: Decimal | None = None  # the amount the rail reports (callbacks are checked against it, PAY-S11)
+
+    @property
+    def waiting_for_buyer(self) -> bool:
+        return self.status == "processing" and bool(self.package_info)
 
 
 class SubmissionRefused(Exception):
-    """The rail did not accept a submission (busy, unreachable): nothing was sent, the payout is pending
-    (PAY-S01) until the operator continues it or the clock submits it again (PAY-S02)."""
+    """The rail refused the submission for certain (busy, rate limited, unreachable before anything was sent):
+    nothing exists there, the payout is pending (PAY-S01) until the operator continues it or the clock
+    submits it again (PAY-S02) — under the same business key. Any other exception from `submit` is an
+    unknown outcome (PAY-S09)."""
 
     def __init__(self, code: str = "SYSTEM_BUSY"):
         super().__init__(code)
@@ -75,6 +92,8 @@ class PaymentProvider(Protocol):
 
     def query(self, ref: str) -> ProviderResult: ...
 
+    def cancel(self, ref: str) -> ProviderResult: ...
+
     def top_up_qr_content(self, *, payout_id: int, channel: str, amount: Decimal) -> str:
         """What the QR code of a scan payout's top-up encodes (PAY-Q01)."""
         ...
@@ -88,7 +107,11 @@ class SandboxProvider:
     too, so a failed retry can be shown.
 
     Everything sandbox-only (the buyers' `sandbox_wallet`, the `sandbox://` QR links, its book) is read here and
-    nowhere in the services."""
+    nowhere in the services. It runs in the product's process (`in_process`): submitting to it costs one
+    INSERT, so it is done right after the commit instead of through a worker (issue 21)."""
+
+    rail_name = "sandbox"
+    in_process = True
 
     def submit(self, transfer: Transfer) -> None:
         from .models import SandboxTransfer
@@ -100,11 +123,15 @@ class SandboxProvider:
                 ref=transfer.ref, defaults={"payout_id": transfer.payout_id, "amount": transfer.amount,
                                             "status": "refused:SYSTEM_BUSY", "created_at": now()})
             raise SubmissionRefused("SYSTEM_BUSY")
-        SandboxTransfer.objects.get_or_create(
+        booked, created = SandboxTransfer.objects.get_or_create(
             ref=transfer.ref,
             defaults={"payout_id": transfer.payout_id, "amount": transfer.amount, "account": transfer.account,
                       "status": self._decide(transfer), "created_at": now()},
         )
+        if not created and booked.status.startswith("refused"):
+            # The same key again after a refusal (PAY-S09: nothing existed): now it is taken.
+            SandboxTransfer.objects.filter(pk=booked.pk).update(status=self._decide(transfer),
+                                                                account=transfer.account)
 
     def query(self, ref: str) -> ProviderResult:
         from .models import SandboxTransfer
@@ -114,6 +141,13 @@ class SandboxProvider:
             return ProviderResult("failed", "NOT_FOUND")
         status, _, code = transfer.status.partition(":")
         return ProviderResult(status, code)
+
+    def cancel(self, ref: str) -> ProviderResult:
+        """A transfer still processing is cancelled (PAY-S10); a final one stays as it is."""
+        from .models import SandboxTransfer
+
+        SandboxTransfer.objects.filter(ref=ref, status="processing").update(status="failed:CANCELLED")
+        return self.query(ref)
 
     def top_up_qr_content(self, *, payout_id: int, channel: str, amount: Decimal) -> str:
         return f"sandbox://{channel}/pay?payout={payout_id}&amount={amount}"
@@ -131,6 +165,58 @@ class SandboxProvider:
             return "failed:ACCOUNT_INVALID" if transfer.account.endswith("0000") else "succeeded"
         return {"ok": "succeeded", "rail_busy": "succeeded",
                 "invalid_account": "failed:ACCOUNT_INVALID"}.get(cls._wallet(transfer), "processing")
+
+
+ERROR_CLASSES["CANCELLED"] = ErrorClass.TERMINAL
+
+
+def rail_name(provider) -> str:
+    """What the submission book calls a provider: its `rail_name`, else its class's import path."""
+    name = getattr(provider, "rail_name", None)
+    return name or f"{type(provider).__module__}.{type(provider).__qualname__}"[-64:]
+
+
+def card_rail_name(provider) -> str:
+    """The rail an account-card retry (PAY-C02) goes to."""
+    return getattr(provider, "card_rail_name", None) or rail_name(provider)
+
+
+def in_process(provider) -> bool:
+    """A rail in the product's own process (the sandbox) is submitted to right after the commit; every other
+    one by a worker (`payouts.tasks.submit_payout_task`), so no request waits on a rail's network."""
+    return bool(getattr(provider, "in_process", False))
+
+
+def cancel_at_rail(provider, ref: str) -> ProviderResult:
+    """PAY-S10: ask the rail to cancel `ref` and answer its state; a rail without `cancel` is only asked."""
+    cancel = getattr(provider, "cancel", None)
+    return cancel(ref) if cancel is not None else provider.query(ref)
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Who a rail pays for a buyer: `identity` ("" when the buyer is not reachable on it yet: WeChat without an
+    openid, PAY-B03), and the real name where the rail needs one."""
+
+    identity: str
+    rail: str
+    user_name: str = ""
+    identity_needed: bool = False
+
+
+def payee_of(provider, buyer_id: int, amount: Decimal) -> Payee:
+    """The payee a rail pays for the buyer (a provider's optional `payee`); by default "" — the buyer's
+    username, read when the transfer is sent."""
+    payee = getattr(provider, "payee", None)
+    if payee is not None:
+        return payee(buyer_id, amount)
+    return Payee(identity="", rail=rail_name(provider))
+
+
+def rail_limit_of(provider, amount: Decimal, payee: Payee) -> str:
+    """PAY-S12: what a rail's own limits say about this amount and payee ("" = fine), before anything is held."""
+    limit = getattr(provider, "limit", None)
+    return limit(amount, payee) if limit is not None else ""
 
 
 def get_provider() -> PaymentProvider:

@@ -14,7 +14,9 @@ from decimal import Decimal
 from functools import wraps
 
 from celery import current_app
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
 
@@ -32,12 +34,15 @@ from orders.events import order_event_add
 from orders.models import Order
 from orders.services import order_lock
 
+from . import hooks
 from .arrival import arrival_note
 from .contacts import off_platform_contact_check
 from .errors import PayoutError
 from .models import (
+    OPEN_SUBMISSION_STATES,
     CardStatus,
     FailureReason,
+    FlagReason,
     PayMethod,
     Payout,
     PayoutCard,
@@ -47,10 +52,27 @@ from .models import (
     PayoutRequest,
     PayoutSource,
     PayoutStatus,
+    PayoutSubmission,
     PayoutType,
+    PendingReason,
     RequestStatus,
+    SubmissionState,
 )
-from .provider import ErrorClass, ProviderResult, SubmissionRefused, Transfer, classify, get_provider, provider_for
+from .provider import (
+    ErrorClass,
+    ProviderResult,
+    SubmissionRefused,
+    Transfer,
+    cancel_at_rail,
+    card_rail_name,
+    classify,
+    get_provider,
+    in_process,
+    payee_of,
+    provider_for,
+    rail_limit_of,
+    rail_name,
+)
 from .selectors import (
     eligibility_problems,
     payout_check,
@@ -65,8 +87,18 @@ logger = logging.getLogger(__name__)
 # confirmation; only the title is ours.
 SHOP_AUTO_REPLY = texts.Text("shop_auto_reply", _("Automatic reply from the shop"), "%(reply)s")
 
-# The settle task by name (payouts.tasks defines it): tasks import services, never the other way round.
+# The tasks by name (payouts.tasks defines them): tasks import services, never the other way round.
 SETTLE_TASK = "payouts.tasks.settle_payout_task"
+SUBMIT_TASK = "payouts.tasks.submit_payout_task"
+
+BUYER_NOT_REACHABLE = _("the buyer has not authorized WeChat for this shop yet; the link has been sent")
+DUPLICATE_PAYMENT = texts.Text(  # to platform staff, station message: 重复到账 (PAY-S09)
+    "payout_duplicate_payment", _("Payout paid twice at the rail"),
+    _("Small payout #%(payout)s of order %(order_no)s (%(amount)s yuan) was paid more than once at the rail "
+      "(bills %(refs)s); recover the extra payment."))
+CALLBACK_MISMATCH = texts.Text(  # to platform staff (PAY-S11)
+    "payout_callback_refused", _("Rail report refused"),
+    _("A rail report about small payout #%(payout)s of order %(order_no)s was refused (%(refs)s: %(why)s)."))
 
 
 @dataclass(frozen=True)
@@ -200,7 +232,8 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
 
     A balance payout takes its amount from the balance at once, exactly once, and is submitted to the rail
     at once, on every profile (PAY-S01): it is processing, and becomes pending only if the rail does not
-    accept the submission (`_send_to_provider` → `payout_submission_refused`). A scan payout awaits its
+    accept the submission for certain (`payout_submission_send` → `payout_submission_refused`); the
+    submission is recorded here (the outbox) and sent after the commit. A scan payout awaits its
     top-up and holds nothing (PAY-Q01). An approved request (PAY-A02) is checked on every order and shop
     rule but not the requester's quota, and uses nobody's quota.
     """
@@ -212,6 +245,12 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     error = check.first_error()
     if error is not None:
         raise error
+    # PAY-S12: the rail's own limits (minimum, real-name threshold) and whether it can reach the buyer.
+    provider = provider_for(order.shop_id)
+    payee = payee_of(provider, order.buyer_id, data.amount)
+    limit = rail_limit_of(provider, data.amount, payee)
+    if limit:
+        raise ApplicationError(PayoutError.RAIL_LIMIT, {"limit": limit})
     profile = order.shop.profile
     at = now()
     by_balance = data.pay_method == PayMethod.BALANCE
@@ -231,80 +270,256 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         top_up_deadline=None if by_balance else at + dt.timedelta(seconds=profile.top_up_window_seconds),
     )
     payout.shop = order.shop
+    if by_balance and payee.identity_needed:
+        payout.status, payout.attempt, payout.submitted_at = PayoutStatus.PENDING, 0, None
+        payout.pending_reason, payout.auto_submit_at = PendingReason.BUYER_IDENTITY_NEEDED, None
     payout.save()
     if by_balance:
         ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
                            ref_type="payout", ref_id=payout.pk, actor=actor)
+    submission = None
+    if by_balance and not payee.identity_needed:
+        # The outbox (issue 21): what must be sent is recorded in this transaction; sent after the commit.
+        submission = PayoutSubmission(payout=payout, ref=_ref(payout), rail=payee.rail, amount=payout.amount,
+                                      transfer={"buyer": payee.identity, "user_name": payee.user_name}
+                                      if payee.identity else {}, state=SubmissionState.QUEUED, created_at=at)
     created = PayoutEvent(payout=payout, type=PayoutEventType.CREATED, actor=actor, at=at,
                           params={"amount": str(payout.amount), "pay_method": payout.pay_method,
                                   **({"request": request.pk, "approved_by": approved_by.username}
                                      if request and approved_by else {})})
     events = [created]
-    if by_balance:
+    if submission is not None:
+        submission.save()
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.SUBMITTED, actor=None, at=at,
                                   params={"attempt": payout.attempt}))
+    elif by_balance:
+        events.append(PayoutEvent(payout=payout, type=PayoutEventType.BUYER_IDENTITY_NEEDED, actor=None, at=at,
+                                  params={}))
     PayoutEvent.objects.bulk_create(events)  # no save(): the written events are noted here
     payout.__dict__.setdefault("written_events", []).extend(events)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
-    if by_balance:
-        transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
+    if submission is not None:
+        transaction.on_commit(lambda sid=submission.pk, shop=order.shop_id, pid=payout.pk: _dispatch(sid, shop, pid))
+    elif by_balance:
+        transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
     return payout
 
 
-def _submit(payout: Payout, *, actor: User | None, event: str = PayoutEventType.SUBMITTED) -> None:
-    """pending / awaiting top-up / failed → processing, and hand the transfer to the rail after commit."""
+def _submit(payout: Payout, *, actor: User | None, event: str = PayoutEventType.SUBMITTED,
+            transfer: dict | None = None) -> PayoutSubmission | None:
+    """pending / awaiting top-up / failed → processing, with its submission recorded in this transaction (the
+    outbox) and sent after the commit (PAY-S01, issue 21).
+
+    PAY-S09: the same business key wherever the rail allows it — a pending payout the rail refused for certain
+    is sent again under the key it refused (nothing exists there); a new key (attempt + 1) only after every key
+    the payout was sent under is final at the rail (failed for good). A WeChat payout whose buyer has no openid
+    under the merchant's app stays pending (`buyer_identity_needed`, PAY-B03)."""
+    if PayoutSubmission.objects.filter(payout=payout, state__in=OPEN_SUBMISSION_STATES).exists():
+        raise ApplicationError(PayoutError.PAYOUT_OUTCOME_UNKNOWN)
+    provider = provider_for(payout.shop_id)
+    if transfer is None:
+        payee = payee_of(provider, payout.order.buyer_id, payout.amount)
+        if payee.identity_needed:
+            _identity_needed(payout, actor=actor)
+            return None
+        transfer = {"buyer": payee.identity, "user_name": payee.user_name, "rail": payee.rail}
+    refused = (PayoutSubmission.objects.select_for_update().filter(payout=payout, state=SubmissionState.REFUSED)
+               .order_by("-created_at", "-id").first())
     payout.submitted_at = now()
-    payout.attempt += 1
-    transition(payout, PayoutStatus.PROCESSING, actor=actor, event=event, fields=("submitted_at", "attempt"),
-               attempt=payout.attempt)
-    transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
+    payout.pending_reason = ""
+    if refused is not None and refused.ref == _ref(payout) and refused.transfer.get("account", "") == transfer.get(
+            "account", ""):
+        refused.state, refused.error_code, refused.transfer = SubmissionState.QUEUED, "", transfer
+        refused.save(update_fields=["state", "error_code", "transfer"])
+        submission = refused
+    else:
+        payout.attempt += 1
+        submission = PayoutSubmission.objects.create(
+            payout=payout, ref=_ref(payout), rail=transfer.get("rail", "") or rail_name(provider),
+            amount=payout.amount, transfer=transfer, state=SubmissionState.QUEUED, created_at=payout.submitted_at)
+    transition(payout, PayoutStatus.PROCESSING, actor=actor, event=event,
+               fields=("submitted_at", "attempt", "pending_reason"), attempt=payout.attempt)
+    transaction.on_commit(lambda sid=submission.pk, shop=payout.shop_id, pid=payout.pk: _dispatch(sid, shop, pid))
+    return submission
 
 
-def _transfer_for(payout: Payout) -> Transfer:
-    card = payout.cards.filter(status=CardStatus.SUBMITTED).order_by("-submitted_at").first()
-    return Transfer(
-        ref=f"PO{payout.pk}-{payout.attempt}", payout_id=payout.pk, amount=payout.amount,
-        buyer=payout.order.buyer.username,
-        account=card.account_for_retry if card and card.account_for_retry else "",
-        account_kind=card.channel if card and card.account_for_retry else "",
-        account_name=card.holder_name if card and card.account_for_retry else "",
-    )
+def _ref(payout: Payout) -> str:
+    return f"PO{payout.pk}-{payout.attempt}"
 
 
-def _send_to_provider(payout_id: int) -> None:
-    """After commit: submit the transfer and ask a worker to settle it soon. A lost submission is redone by
-    the settle sweep (the rail de-duplicates by ref)."""
-    payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
-    transfer = _transfer_for(payout)
-    try:
-        provider_for(payout.shop_id).submit(transfer)
-    except SubmissionRefused as exc:  # busy: the payout is pending (PAY-S01), never resubmitted silently
-        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code=exc.code)
+def _identity_needed(payout: Payout, *, actor: User | None) -> None:
+    """PAY-B03: pending until the buyer authorizes WeChat; the buyer's pages send the link (hook)."""
+    payout.pending_reason = PendingReason.BUYER_IDENTITY_NEEDED
+    payout.auto_submit_at = None
+    if payout.status != PayoutStatus.PENDING:
+        transition(payout, PayoutStatus.PENDING, actor=actor, event=PayoutEventType.BUYER_IDENTITY_NEEDED,
+                   fields=("pending_reason", "auto_submit_at"))
+    else:
+        payout.save(update_fields=["pending_reason", "auto_submit_at"])
+        event_add(payout, type=PayoutEventType.BUYER_IDENTITY_NEEDED, actor=actor)
+    transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
+
+
+def _dispatch(submission_id: int, shop_id: int, payout_id: int) -> None:
+    """After commit: a rail in this process (the sandbox) is sent to at once; any other by a worker
+    (submit_payout_task), so no request waits on a rail's network. Without a broker the settle sweep sends
+    what is still queued (the recovery path)."""
+    provider = provider_for(shop_id)
+    if in_process(provider):
+        if payout_submission_send(submission_id=submission_id, provider=provider) == SubmissionState.ACCEPTED:
+            _settle_soon(payout_id)
         return
-    except Exception:  # unreachable: the same
-        logger.exception("payout %s: the rail did not accept the submission", payout_id)
-        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code="UNREACHABLE")
+    if settings.PAYOUT_SUBMIT_INLINE:
+        payout_submission_deliver(submission_id=submission_id)
         return
     try:
-        current_app.send_task(SETTLE_TASK, args=(payout_id,))
-    except Exception:  # no broker: the sweep settles it by the next clock run
-        logger.warning("payout %s: no broker, settles by the next clock run", payout_id)
+        current_app.send_task(SUBMIT_TASK, args=(submission_id,), retry=False)
+    except Exception:  # no broker: the settle sweep sends it by the next clock run
+        logger.warning("submission %s: no broker, the settle sweep sends it", submission_id)
+
+
+def _transfer_of(submission: PayoutSubmission, payout: Payout) -> Transfer:
+    data = submission.transfer or {}
+    buyer = data.get("buyer") or Payout.objects.filter(pk=payout.pk).values_list(
+        "order__buyer__username", flat=True).first()
+    return Transfer(ref=submission.ref, payout_id=payout.pk, amount=submission.amount, buyer=buyer,
+                    account=data.get("account", ""), account_kind=data.get("account_kind", ""),
+                    account_name=data.get("account_name", ""), user_name=data.get("user_name", ""))
+
+
+def _backoff_at(tries: int) -> dt.datetime:
+    """A counter and a growing delay between queries that failed (30 s, 60 s … at most an hour)."""
+    return now() + dt.timedelta(seconds=min(30 * 2 ** max(tries - 1, 0), 3600))
+
+
+def payout_submission_send(*, submission_id: int, provider=None) -> str:
+    """Send one queued submission to its rail (the worker, the in-process sandbox, the settle sweep) and record
+    what the rail said: `accepted`; `refused` for certain (→ pending, PAY-S01); anything else `unknown`
+    (→ stays processing under the same key, asked by the settle sweep, PAY-S09). Before a key goes out, every
+    other key of the payout that could still succeed is asked about first; none goes out while one is open.
+    Returns the submission's state."""
+    submission = PayoutSubmission.objects.select_related("payout").filter(pk=submission_id).first()
+    if submission is None or submission.state != SubmissionState.QUEUED:
+        return submission.state if submission else ""
+    payout = submission.payout
+    if payout.status != PayoutStatus.PROCESSING:
+        return submission.state
+    provider = provider or provider_for(payout.shop_id)
+    for other in payout.submissions.exclude(pk=submission.pk).filter(
+            state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED)):
+        payout_submission_ask(submission=other, provider=provider)
+    if payout.submissions.exclude(pk=submission.pk).filter(
+            state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED, SubmissionState.SUCCEEDED)).exists():
+        return submission.state  # an earlier key can still succeed (or did): this one waits (or never goes)
+    transfer = _transfer_of(submission, payout)
+    PayoutSubmission.objects.filter(pk=submission.pk).update(sends=F("sends") + 1, sent_at=now())
+    try:
+        provider.submit(transfer)
+    except SubmissionRefused as exc:  # refused for certain: pending (PAY-S01), never resubmitted silently
+        payout_submission_refused(payout_id=payout.pk, ref=transfer.ref, error_code=exc.code)
+        return SubmissionState.REFUSED
+    except Exception as exc:  # the outcome is unknown: the same key stays the payout's (PAY-S09)
+        logger.warning("payout %s: outcome of %s unknown (%s); asking the rail", payout.pk, transfer.ref, exc)
+        payout_submission_unknown(payout_id=payout.pk, ref=transfer.ref, error=f"{type(exc).__name__}: {exc}"[:200])
+        return SubmissionState.UNKNOWN
+    PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.QUEUED).update(state=SubmissionState.ACCEPTED)
+    return SubmissionState.ACCEPTED
+
+
+def payout_submission_deliver(*, submission_id: int) -> None:
+    """The worker's task: send a queued submission, then ask the rail once at once (an instant success, a
+    WAIT_USER_CONFIRM whose package the buyer needs)."""
+    if payout_submission_send(submission_id=submission_id) == SubmissionState.ACCEPTED:
+        payout_id = PayoutSubmission.objects.values_list("payout_id", flat=True).get(pk=submission_id)
+        payout_settle(payout_id=payout_id, force=True)
+
+
+@transaction.atomic
+def payout_submission_unknown(*, payout_id: int, ref: str, error: str) -> bool:
+    """PAY-S09: the rail may or may not have the transfer: the payout stays processing under this key, and the
+    settle sweep asks the rail about it (with a growing delay when the rail does not answer)."""
+    payout = _lock_payout(payout_id)
+    updated = PayoutSubmission.objects.filter(payout=payout, ref=ref, state=SubmissionState.QUEUED).update(
+        state=SubmissionState.UNKNOWN, error_code=error[:64], next_query_at=now())
+    if updated:
+        event_add(payout, type=PayoutEventType.OUTCOME_UNKNOWN, ref=ref)
+    return bool(updated)
 
 
 @transaction.atomic
 def payout_submission_refused(*, payout_id: int, ref: str, error_code: str) -> bool:
-    """The rail did not accept the submission `ref` (PAY-S01): the payout is pending — the operator continues
+    """The rail refused the submission `ref` for certain (PAY-S01): the payout is pending — the operator continues
     it (继续打款) or the clock submits it again by the profile's auto-submit age after its creation (PAY-S02),
-    or at its next run when that age has passed. Nothing is debited or released: the hold stays as it was."""
+    or at its next run when that age has passed, under the same key. Nothing is debited or released: the hold
+    stays as it was."""
     payout = _lock_payout(payout_id)
-    if payout.status != PayoutStatus.PROCESSING or ref != f"PO{payout.pk}-{payout.attempt}":
+    PayoutSubmission.objects.filter(payout=payout, ref=ref, state__in=(SubmissionState.QUEUED,)).update(
+        state=SubmissionState.REFUSED, error_code=error_code[:64])
+    if payout.status != PayoutStatus.PROCESSING or ref != _ref(payout):
         return False  # a later attempt, or a result already applied
+    if PayoutSubmission.objects.filter(payout=payout, state__in=OPEN_SUBMISSION_STATES).exists():
+        return False
     due = payout.created_at + dt.timedelta(seconds=payout.shop.profile.pending_auto_submit_seconds)
     payout.auto_submit_at = max(due, now())
+    payout.pending_reason = PendingReason.RAIL_REFUSED
     transition(payout, PayoutStatus.PENDING, actor=None, event=PayoutEventType.SUBMISSION_REFUSED,
-               fields=("auto_submit_at",), ref=ref, error_code=error_code)
+               fields=("auto_submit_at", "pending_reason"), ref=ref, error_code=error_code)
     return True
+
+
+def payout_submission_ask(*, submission: PayoutSubmission, provider=None) -> ProviderResult | None:
+    """Ask the rail about one key (query) and act on its answer: a final state is applied to the payout; "no
+    such key" after an unknown outcome queues the same key again (PAY-S09); no answer backs off."""
+    payout_id = submission.payout_id
+    provider = provider or provider_for(Payout.objects.values_list("shop_id", flat=True).get(pk=payout_id))
+    try:
+        result = provider.query(submission.ref)
+    except Exception as exc:
+        tries = submission.queries + 1
+        PayoutSubmission.objects.filter(pk=submission.pk).update(queries=tries, next_query_at=_backoff_at(tries))
+        logger.warning("payout %s: query of %s failed (%s), asked again later", payout_id, submission.ref, exc)
+        return None
+    PayoutSubmission.objects.filter(pk=submission.pk).update(next_query_at=None)
+    if result.status == "failed" and result.error_code == "NOT_FOUND":
+        if submission.state in (SubmissionState.UNKNOWN, SubmissionState.ACCEPTED):
+            # The rail has no such key: it never arrived. The same key goes out again (it cannot pay twice).
+            PayoutSubmission.objects.filter(pk=submission.pk, state=submission.state).update(
+                state=SubmissionState.QUEUED)
+        return result
+    if result.status == "processing":
+        if submission.state == SubmissionState.UNKNOWN:
+            PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.UNKNOWN).update(
+                state=SubmissionState.ACCEPTED)
+        if result.waiting_for_buyer:
+            payout_waiting_for_buyer(payout_id=payout_id, ref=submission.ref, result=result)
+        return result
+    payout_apply_result(payout_id=payout_id, result=result, source=PayoutSource.QUERY, ref=submission.ref)
+    return result
+
+
+@transaction.atomic
+def payout_waiting_for_buyer(*, payout_id: int, ref: str, result: ProviderResult) -> bool:
+    """PAY-B04: WeChat waits for the buyer to confirm receipt: keep its package_info and deadline; the payout
+    reads 待买家确认收款 until the rail reports the result; the buyer's pages send the confirm link (hook)."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.PROCESSING or payout.package_info == result.package_info:
+        return False
+    payout.package_info, payout.confirm_deadline = result.package_info, result.confirm_deadline
+    payout.save(update_fields=["package_info", "confirm_deadline"])
+    event_add(payout, type=PayoutEventType.WAITING_FOR_BUYER, ref=ref)
+    transaction.on_commit(lambda p=payout: hooks.payout_waiting_for_buyer(p))
+    return True
+
+
+@transaction.atomic
+def payout_buyer_identity_known(*, payout_id: int) -> bool:
+    """PAY-B03: the buyer authorized WeChat (their openid under the merchant's app is kept): a payout pending
+    for it is submitted now."""
+    payout = _lock_payout(payout_id)
+    if payout.status != PayoutStatus.PENDING or payout.pending_reason != PendingReason.BUYER_IDENTITY_NEEDED:
+        return False
+    return _submit(payout, actor=None, event=PayoutEventType.SUBMITTED) is not None
 
 
 # ---------------------------------------------------------------------------------------------- continue
@@ -323,10 +538,23 @@ def payout_continue(*, payout: Payout, actor: User) -> Payout:
         return payout
     if payout.status == PayoutStatus.TOP_UP_FAILED:
         raise ApplicationError(PayoutError.TOP_UP_WINDOW_CLOSED)
+    if payout.status == PayoutStatus.PROCESSING and PayoutSubmission.objects.filter(
+            payout=payout, state=SubmissionState.UNKNOWN).exists():
+        # PAY-S09: the last submission's outcome is being cleared up with the rail; a worker asks it now.
+        transaction.on_commit(lambda pid=payout.pk: _settle_soon(pid))
+        raise ApplicationError(PayoutError.PAYOUT_OUTCOME_UNKNOWN)
     if payout.status != PayoutStatus.PENDING:
         raise ApplicationError(PayoutError.PAYOUT_NOT_PENDING)
-    _submit(payout, actor=actor, event=PayoutEventType.CONTINUED)
+    if _submit(payout, actor=actor, event=PayoutEventType.CONTINUED) is None:
+        raise ApplicationError(PayoutError.RAIL_LIMIT, {"limit": str(BUYER_NOT_REACHABLE)})
     return payout
+
+
+def _settle_soon(payout_id: int) -> None:
+    try:
+        current_app.send_task(SETTLE_TASK, args=(payout_id,), retry=False)
+    except Exception:
+        logger.warning("payout %s: no broker, the settle sweep asks the rail", payout_id)
 
 
 def top_up_qr(payout: Payout) -> dict | None:
@@ -359,56 +587,130 @@ def top_up_paid(*, payout: Payout, actor: User | None) -> Payout:
 
 @transaction.atomic
 def payout_apply_result(*, payout_id: int, result: ProviderResult, source: str, ref: str = "") -> Payout:
-    """Apply what the rail reports (PAY-S03, S07). Idempotent: a duplicate changes nothing; a result the
-    status table does not allow (late, out of order, for an old attempt) is recorded and ignored; a success
-    after the close is recorded and flagged to platform staff, not applied (PAY-S06)."""
+    """Apply what the rail reports about one key (PAY-S03, S07, S09). Idempotent: a duplicate changes nothing.
+
+    A success for **any** key the payout was sent under is its success — after a reported failure too (the
+    rail's last word wins); a second key paid for one payout is flagged to platform staff at once (重复到账).
+    A success after the close is recorded and flagged (PAY-S06). A failure of a key that is not the payout's
+    current one is recorded and ignored; a report for a key the payout was never sent under is refused and
+    flagged (PAY-S11)."""
     payout = _lock_payout(payout_id)
-    current_ref = f"PO{payout.pk}-{payout.attempt}"
+    current_ref = _ref(payout)
+    ref = ref or current_ref
     if result.status == "processing":
         return payout
-    if ref and ref != current_ref:
-        event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, ref=ref, reported=result.status,
-                  why="an earlier attempt")
+    submission = PayoutSubmission.objects.select_for_update().filter(payout=payout, ref=ref).first()
+    if submission is None and ref == current_ref and payout.attempt > 0 and payout.submitted_at is not None:
+        submission = _legacy_submission(payout)
+    if submission is None:
+        _flag(payout, FlagReason.CALLBACK_MISMATCH, PayoutEventType.CALLBACK_REFUSED, source=source, ref=ref,
+              reported=result.status, why="not a key of this payout")
         return payout
     if result.status == "succeeded":
+        first_time = submission.state != SubmissionState.SUCCEEDED
+        if first_time:
+            submission.state, submission.error_code, submission.settled_at = SubmissionState.SUCCEEDED, "", now()
+            submission.save(update_fields=["state", "error_code", "settled_at"])
+        paid = list(PayoutSubmission.objects.filter(payout=payout, state=SubmissionState.SUCCEEDED)
+                    .values_list("ref", flat=True))
+        if len(paid) > 1 and first_time:
+            _flag_duplicate(payout, paid, source=source)
         if payout.status == PayoutStatus.SUCCEEDED:
-            return payout  # a duplicate
+            return payout  # a duplicate report (or a second bill, flagged above)
         if payout.status == PayoutStatus.CLOSED:
-            payout.flagged = True
-            payout.save(update_fields=["flagged"])
-            event_add(payout, type=PayoutEventType.LATE_SUCCESS_FLAGGED, source=source, ref=ref or current_ref)
+            if first_time:
+                _flag(payout, FlagReason.LATE_SUCCESS, PayoutEventType.LATE_SUCCESS_FLAGGED, source=source, ref=ref)
             return payout
         if not transition_allowed(payout, PayoutStatus.SUCCEEDED):
             event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, reported="succeeded",
                       status=payout.status)
             return payout
-        payout.succeeded_at = now()
-        payout.held = 0  # paid: nothing of it can come back
-        transition(payout, PayoutStatus.SUCCEEDED, actor=None, event=PayoutEventType.SUCCEEDED,
-                   fields=("succeeded_at", "held"), source=source)
-        _close_open_cards(payout)
-        _wipe_card_accounts(payout)
-        order_event_add(order_id=payout.order_id, type=PayoutOrderEventType.PAYOUT_SUCCEEDED, actor=None, payout=payout.pk,
-                        amount=str(payout.amount))
-        # PAY-S04: app message and WeChat 「商家补偿转账通知」.
-        _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
-                amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message,
-                arrival=arrival_note(payout))
+        _succeed(payout, source=source, ref=ref)
         return payout
     # failed
-    if not transition_allowed(payout, PayoutStatus.FAILED):
+    if submission.state in (SubmissionState.SUCCEEDED, SubmissionState.FAILED):
+        if submission.state == SubmissionState.SUCCEEDED or payout.status != PayoutStatus.PROCESSING:
+            event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, ref=ref, reported="failed",
+                      status=payout.status)
+            return payout
+    kind = classify(result.error_code)
+    if kind is ErrorClass.TRANSIENT and payout.status == PayoutStatus.PROCESSING and ref == current_ref:
+        # Nothing was made at the rail: the same business key again (the rail pays it at most once).
+        submission.state, submission.error_code = SubmissionState.QUEUED, result.error_code[:64]
+        submission.save(update_fields=["state", "error_code"])
+        event_add(payout, type=PayoutEventType.RETRIED, source=source, error_code=result.error_code)
+        transaction.on_commit(lambda sid=submission.pk, shop=payout.shop_id, pid=payout.pk: _dispatch(sid, shop, pid))
+        return payout
+    submission.state, submission.error_code, submission.settled_at = (
+        SubmissionState.FAILED, result.error_code[:64], now())
+    submission.save(update_fields=["state", "error_code", "settled_at"])
+    if ref != current_ref:
+        event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, ref=ref, reported="failed",
+                  why="an earlier attempt")
+        return payout
+    if not transition_allowed(payout, PayoutStatus.FAILED) or payout.status == PayoutStatus.PENDING:
         event_add(payout, type=PayoutEventType.CALLBACK_IGNORED, source=source, reported="failed",
                   status=payout.status)
-        return payout
-    kind = classify(result.error_code)
-    if kind is ErrorClass.TRANSIENT:
-        # Resubmit under the same business key: the rail pays it at most once.
-        event_add(payout, type=PayoutEventType.RETRIED, source=source, error_code=result.error_code)
-        transaction.on_commit(lambda pid=payout.pk: _send_to_provider(pid))
         return payout
     reason = FailureReason.BUYER_ACCOUNT_INVALID if kind is ErrorClass.BUYER_FIXABLE else FailureReason.PROVIDER_ERROR
     _fail(payout, reason=reason, error_code=result.error_code, source=source)
     return payout
+
+
+def _succeed(payout: Payout, *, source: str, ref: str) -> None:
+    retake = payout.status == PayoutStatus.FAILED and payout.held < payout.amount and payout.pay_method == PayMethod.BALANCE
+    payout.succeeded_at = now()
+    payout.pending_reason = ""
+    if retake:
+        # Douyin gave the money back at the failure; the rail paid after all (PAY-S09): it leaves the balance
+        # again (what the balance lacks is owed from the deposit), so the ledger says what the rail did.
+        missing = payout.amount - payout.held
+        account = shop_account_lock(shop_id=payout.shop_id)
+        from_balance = min(missing, max(account.balance, Decimal("0")))
+        ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-from_balance,
+                           deposit=-(missing - from_balance), ref_type="payout", ref_id=payout.pk)
+    payout.held = 0  # paid: nothing of it can come back
+    transition(payout, PayoutStatus.SUCCEEDED, actor=None, event=PayoutEventType.SUCCEEDED,
+               fields=("succeeded_at", "held", "pending_reason"), source=source, ref=ref)
+    _close_open_cards(payout)
+    _wipe_card_accounts(payout)
+    order_event_add(order_id=payout.order_id, type=PayoutOrderEventType.PAYOUT_SUCCEEDED, actor=None, payout=payout.pk,
+                    amount=str(payout.amount))
+    # PAY-S04: app message and WeChat 「商家补偿转账通知」.
+    _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
+            amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message,
+            arrival=arrival_note(payout))
+
+
+def _flag(payout: Payout, reason: str, event: str, **params) -> None:
+    payout.flagged = True
+    if not payout.flag_reason or reason == FlagReason.DUPLICATE_PAYMENT:
+        payout.flag_reason = reason
+    payout.save(update_fields=["flagged", "flag_reason"])
+    event_add(payout, type=event, **params)
+
+
+def _staff_message(payout: Payout, text: texts.Text, **params) -> None:
+    staff = list(User.objects.filter(role=Role.PLATFORM, is_active=True).values_list("pk", flat=True))
+    inbox_send(text, shop_id=payout.shop_id, to=staff, order_id=payout.order_id, about=payout,
+               payout=payout.pk, order_no=payout.order.order_no, **params)
+
+
+def _flag_duplicate(payout: Payout, refs: list[str], *, source: str) -> None:
+    """PAY-S09: one payout paid under two keys — an event, a station message to platform staff, 重复到账."""
+    _flag(payout, FlagReason.DUPLICATE_PAYMENT, PayoutEventType.DUPLICATE_PAYMENT_FLAGGED, source=source,
+          ref=", ".join(refs))
+    _staff_message(payout, DUPLICATE_PAYMENT, refs=", ".join(refs), amount=payout.amount)
+
+
+@transaction.atomic
+def payout_flag_callback(*, payout_id: int, ref: str, why: str) -> None:
+    """PAY-S11: a rail's report that does not match the payout (a key it was not sent under on that rail, or
+    another amount) is refused and flagged to platform staff."""
+    payout = _lock_payout(payout_id)
+    _flag(payout, FlagReason.CALLBACK_MISMATCH, PayoutEventType.CALLBACK_REFUSED, source=PayoutSource.CALLBACK,
+          ref=ref, why=why)
+    _staff_message(payout, CALLBACK_MISMATCH, refs=ref, why=why)
 
 
 def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
@@ -431,7 +733,7 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
     _notify(payout, texts.PAYOUT_FAILED_BUYER, Channel.APP, amount=payout.amount)
     _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
-            amount=payout.amount, reason=reason)
+            amount=payout.amount, reason=FailureReason(reason))  # the label, never the code (SEC-06)
     inbox_send(texts.PAYOUT_FAILED_SHOP, shop_id=payout.shop_id, to=(Role.MAIN, payout.applicant_id), order_id=payout.order_id,
                about=payout, order_no=payout.order.order_no, amount=payout.amount,
                reason=FailureReason(reason).label)  # NTF-01
@@ -439,26 +741,42 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
         _card_send(payout, actor=None)  # PAY-C01
 
 
-def payout_settle(*, payout_id: int) -> Payout | None:
-    """Ask the rail for a processing payout's result and apply it (the settle task and sweep)."""
-    payout = Payout.objects.select_related("order__buyer").get(pk=payout_id)
-    if payout.status != PayoutStatus.PROCESSING:
-        return payout
+def _legacy_submission(payout: Payout) -> PayoutSubmission:
+    """A payout submitted before the submission book existed: its current key is booked as unknown, so the
+    rail is asked about it first (PAY-S09)."""
+    submission, _ = PayoutSubmission.objects.get_or_create(
+        ref=_ref(payout), defaults={"payout": payout, "amount": payout.amount, "state": SubmissionState.UNKNOWN,
+                                    "rail": "", "created_at": payout.submitted_at or now(), "next_query_at": None})
+    return submission
+
+
+def payout_settle(*, payout_id: int, force: bool = False) -> Payout | None:
+    """Clear up a payout with its rail (the settle task and sweep, PAY-S03/S09): every key still open is dealt
+    with oldest first — a queued one is sent (the outbox's recovery path), an unknown or accepted one is asked
+    about (when its back-off has passed, or `force`)."""
+    payout = Payout.objects.filter(pk=payout_id).first()
+    if payout is None:
+        return None
     provider = provider_for(payout.shop_id)
-    ref = f"PO{payout.pk}-{payout.attempt}"
-    result = provider.query(ref)
-    if result.status == "failed" and result.error_code == "NOT_FOUND":
-        # The submission was lost (a crash between commit and submit): submit again, same business key.
-        try:
-            provider.submit(_transfer_for(payout))
-        except Exception as exc:  # not accepted: pending (PAY-S01), not a silent loop
-            payout_submission_refused(payout_id=payout.pk, ref=ref,
-                                      error_code=getattr(exc, "code", "UNREACHABLE"))
-            return Payout.objects.get(pk=payout.pk)
-        result = provider.query(ref)
-    if result.status == "processing":
-        return payout
-    return payout_apply_result(payout_id=payout.pk, result=result, source=PayoutSource.QUERY, ref=ref)
+    at = now()
+    if (payout.status == PayoutStatus.PROCESSING and payout.attempt > 0
+            and not PayoutSubmission.objects.filter(payout=payout, ref=_ref(payout)).exists()):
+        _legacy_submission(payout)
+    for submission in PayoutSubmission.objects.filter(payout_id=payout_id, state__in=OPEN_SUBMISSION_STATES):
+        if submission.state == SubmissionState.QUEUED:
+            if payout_submission_send(submission_id=submission.pk, provider=provider) != SubmissionState.ACCEPTED:
+                continue
+            submission.refresh_from_db()
+            force_this = True
+        else:
+            force_this = force
+        if force_this or submission.next_query_at is None or submission.next_query_at <= at:
+            answer = payout_submission_ask(submission=submission, provider=provider)
+            if answer is not None and answer.status == "failed" and answer.error_code == "NOT_FOUND":
+                if payout_submission_send(submission_id=submission.pk, provider=provider) == SubmissionState.ACCEPTED:
+                    submission.refresh_from_db()
+                    payout_submission_ask(submission=submission, provider=provider)
+    return Payout.objects.get(pk=payout_id)
 
 
 # ---------------------------------------------------------------------------------------------- cards
@@ -472,8 +790,12 @@ def _close_open_cards(payout: Payout) -> None:
 
 
 def _wipe_card_accounts(payout: Payout) -> None:
-    """PAY-C04: the full account is kept only for the retry."""
+    """PAY-C04: the full account is kept only for the retry (on the card and in the submission book)."""
     payout.cards.exclude(account_for_retry="").update(account_for_retry="")
+    for submission in PayoutSubmission.objects.filter(payout=payout, transfer__has_key="account"):
+        if submission.transfer.get("account"):
+            submission.transfer = {**submission.transfer, "account": _mask(submission.transfer["account"])}
+            submission.save(update_fields=["transfer"])
 
 
 def _card_send(payout: Payout, *, actor: User | None) -> PayoutCard:
@@ -530,7 +852,10 @@ def payout_card_submit(*, token: str, buyer: User, channel: str, account: str, n
     if reply:
         _notify(payout, SHOP_AUTO_REPLY, Channel.CHAT, reply=reply)
     payout.failure_reason = ""
-    _submit(payout, actor=buyer, event=PayoutEventType.RETRIED)
+    provider = provider_for(payout.shop_id)
+    _submit(payout, actor=buyer, event=PayoutEventType.RETRIED,
+            transfer={"buyer": "", "account": account, "account_kind": channel, "account_name": card.holder_name,
+                      "rail": card_rail_name(provider)})
     payout.save(update_fields=["failure_reason"])
     return card
 
@@ -628,19 +953,72 @@ def payout_request_reject(*, request: PayoutRequest, actor: User, reason: str) -
 def payout_auto_submit(*, payout_id: int) -> bool:
     """PAY-S02: a pending payout nobody continued is submitted at the profile's age."""
     payout = _lock_payout(payout_id)
-    if payout.status != PayoutStatus.PENDING or payout.auto_submit_at > now():
+    if payout.status != PayoutStatus.PENDING or payout.auto_submit_at is None or payout.auto_submit_at > now():
         return False
-    _submit(payout, actor=None, event=PayoutEventType.AUTO_SUBMITTED)
-    return True
+    return _submit(payout, actor=None, event=PayoutEventType.AUTO_SUBMITTED) is not None
+
+
+CLOSABLE = (PayoutStatus.PROCESSING, PayoutStatus.FAILED, PayoutStatus.PENDING)
+
+
+def _closable(payout: Payout) -> bool:
+    if payout.status == PayoutStatus.PENDING:
+        return payout.pending_reason == PendingReason.BUYER_IDENTITY_NEEDED and payout.close_at <= now()
+    return payout.status in CLOSABLE and payout.close_at <= now()
+
+
+def payout_close_at_rail(*, payout_id: int) -> bool:
+    """PAY-S10 (the close clock): before a payout closes, every key it was sent under that the rail may still
+    pay is cancelled at the rail (WeChat: cancel the bill; Alipay: read its final state) and the rail's final
+    state is acted on: paid → the payout succeeded; cancelled or failed → it closes and its money is due back;
+    anything else (cancelling, no answer) → it stays as it is and the next run asks again."""
+    payout = Payout.objects.filter(pk=payout_id).first()
+    if payout is None or not _closable(payout):
+        return False
+    provider = provider_for(payout.shop_id)
+    waiting = False
+    for submission in PayoutSubmission.objects.filter(payout=payout, state__in=OPEN_SUBMISSION_STATES):
+        if submission.state == SubmissionState.QUEUED and submission.sends == 0:
+            continue  # never sent: payout_close voids it under the lock
+        try:
+            result = cancel_at_rail(provider, submission.ref)
+        except Exception as exc:
+            logger.warning("payout %s: cancel of %s unanswered (%s); the close waits", payout_id, submission.ref, exc)
+            waiting = True
+            continue
+        if result.status == "succeeded":
+            payout_apply_result(payout_id=payout_id, result=result, source=PayoutSource.QUERY, ref=submission.ref)
+            return True
+        if result.status == "failed":
+            PayoutSubmission.objects.filter(pk=submission.pk, state=submission.state).update(
+                state=SubmissionState.FAILED, error_code=(result.error_code or "CANCELLED")[:64], settled_at=now())
+            continue
+        _cancel_requested(payout_id=payout_id, ref=submission.ref, state=result.state)
+        waiting = True
+    if waiting:
+        return False
+    return payout_close(payout_id=payout_id)
+
+
+@transaction.atomic
+def _cancel_requested(*, payout_id: int, ref: str, state: str) -> None:
+    payout = _lock_payout(payout_id)
+    if not payout.events.filter(type=PayoutEventType.CANCEL_REQUESTED, params__ref=ref).exists():
+        event_add(payout, type=PayoutEventType.CANCEL_REQUESTED, ref=ref, status=state or "processing")
 
 
 @transaction.atomic
 def payout_close(*, payout_id: int) -> bool:
     """PAY-S06: a payout still not succeeded 7 days after creation closes; its open card expires; money it
-    still holds returns on the profile's working day after the close (return_due_at)."""
+    still holds returns on the profile's working day after the close (return_due_at). Only once the rail has
+    confirmed every key cancelled or failed (PAY-S10, `payout_close_at_rail`): a key still open keeps it."""
     payout = _lock_payout(payout_id)
-    if payout.status not in (PayoutStatus.PROCESSING, PayoutStatus.FAILED) or payout.close_at > now():
+    if not _closable(payout):
         return False
+    open_keys = PayoutSubmission.objects.select_for_update().filter(payout=payout, state__in=OPEN_SUBMISSION_STATES)
+    if open_keys.exclude(state=SubmissionState.QUEUED, sends=0).exists():
+        return False
+    open_keys.update(state=SubmissionState.FAILED, error_code="VOID_NEVER_SENT", settled_at=now())
     at = now()
     payout.closed_at = at
     if payout.held > 0:

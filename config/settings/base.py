@@ -287,6 +287,15 @@ LOGGING = {
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="sandbox-only-callback-secret")
 PAYOUT_CALLBACK_TOLERANCE_SECONDS = 300
+# Every call to a rail has explicit (connect, read) timeouts in seconds (PAY-S09: a read timeout is an
+# unknown outcome, a connect timeout a certain refusal).
+PAYOUT_RAIL_TIMEOUT = (env.float("PAYOUT_RAIL_CONNECT_TIMEOUT", default=3.0), env.float("PAYOUT_RAIL_READ_TIMEOUT", default=10.0))
+# The sandbox rail's callback (gateway/callback/) and top-up page (PAY-S11): on here, off in production
+# unless the deployment turns it on.
+PAYOUT_SANDBOX_ENABLED = env.bool("PAYOUT_SANDBOX_ENABLED", default=True)
+# Send remote-rail submissions in the process after the commit instead of through the worker (single-process
+# demos only; never in production: a request would wait on the rail).
+PAYOUT_SUBMIT_INLINE = env.bool("PAYOUT_SUBMIT_INLINE", default=False)
 # Fernet keys sealing the shops' rail credentials (payouts.rails, docs/payment-rails.md): newest first.
 PAYMENT_RAIL_KEYS = env.list("PAYMENT_RAIL_KEYS", default=[])
 # Platform connections (platforms, API.md "Platform connections", docs/platforms.md): read when a call is made.

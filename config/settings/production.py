@@ -24,4 +24,6 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 # The payment provider's callbacks are signed with a secret that only production knows.
 PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET")
+PAYOUT_SANDBOX_ENABLED = env.bool("PAYOUT_SANDBOX_ENABLED", default=False)  # PAY-S11: off unless turned on
+PAYOUT_SUBMIT_INLINE = False
 COURIER_CALLBACK_SECRET = env("COURIER_CALLBACK_SECRET")

@@ -24,12 +24,13 @@ from alipay.aop.api.request.AlipayFundTransCommonQueryRequest import AlipayFundT
 from alipay.aop.api.request.AlipayFundTransUniTransferRequest import AlipayFundTransUniTransferRequest
 from alipay.aop.api.util.SignatureUtils import get_sign_content, sign_with_rsa2, verify_with_rsa
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.core.cache import cache
 
 from core.clock import SHANGHAI, now
 
 from ..provider import ProviderResult, Transfer
-from .common import RailUnavailable, book, book_update, fen_to_yuan, ref_of, to_fen
+from .common import RailOutcomeUnknown, RailUnavailable, book, book_update, fen_to_yuan, never_sent, ref_of, to_fen
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,11 @@ STATES = {
     "SUCCESS": "succeeded",
     "FAIL": "failed", "CLOSED": "failed", "REFUND": "failed",
 }
-TRANSIENT_SUB_CODES = {"SYSTEM_ERROR", "PAYER_BALANCE_NOT_ENOUGH", "BALANCE_IS_NOT_ENOUGH", "REQUEST_PROCESSING",
-                       "aop.SYSTEM_ERROR", "isp.unknow-error", "ISP.UNKNOW-ERROR"}
+# PAY-S09: refused for certain (Alipay made no order: the payer's balance is short) …
+REFUSED_SUB_CODES = {"PAYER_BALANCE_NOT_ENOUGH", "BALANCE_IS_NOT_ENOUGH"}
+# … or unknown (a system error: Alipay says to ask, or retry with the same out_biz_no).
+UNKNOWN_SUB_CODES = {"SYSTEM_ERROR", "REQUEST_PROCESSING", "aop.SYSTEM_ERROR", "isp.unknow-error", "ISP.UNKNOW-ERROR"}
+TRANSIENT_SUB_CODES = REFUSED_SUB_CODES | UNKNOWN_SUB_CODES
 NOT_FOUND_SUB_CODES = {"ORDER_NOT_EXIST", "ORDER_NOT_EXISTS"}
 
 
@@ -62,14 +66,20 @@ def spki_public_key(pem: str) -> str:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def state_result(state: str, code: str) -> ProviderResult:
+def state_result(state: str, code: str, amount: str = "") -> ProviderResult:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        paid = Decimal(amount) if amount else None
+    except InvalidOperation:
+        paid = None
     status = STATES.get(state)
     if status is None:
         logger.warning("Alipay: unknown transfer status %r, kept processing", state)
-        return ProviderResult("processing")
+        return ProviderResult("processing", state=state)
     if status == "failed":
-        return ProviderResult("failed", f"ALIPAY_{code or state}")
-    return ProviderResult(status)
+        return ProviderResult("failed", f"ALIPAY_{code or state}", state=state, amount=paid)
+    return ProviderResult(status, state=state, amount=paid)
 
 
 def notification_content(params: dict[str, str]) -> str:
@@ -108,8 +118,10 @@ class AlipayTransferRail:
         answer = self._call(request)
         if answer.get("code") != "10000":
             sub = answer.get("sub_code", "") or answer.get("code", "")
-            if sub in TRANSIENT_SUB_CODES or answer.get("code") == "20000":
-                raise RailUnavailable(f"Alipay {answer.get('code')} {sub}")
+            if sub in REFUSED_SUB_CODES:
+                raise RailUnavailable(f"Alipay {answer.get('code')} {sub}", sub)
+            if sub in UNKNOWN_SUB_CODES or answer.get("code") == "20000":
+                raise RailOutcomeUnknown(f"Alipay {answer.get('code')} {sub}")
             # Refused for good: Alipay made no order the query could find; the book keeps the answer.
             book_update(transfer.ref, state="REJECTED", error_code=f"ALIPAY_{sub}")
             return
@@ -127,11 +139,16 @@ class AlipayTransferRail:
             sub = answer.get("sub_code", "")
             if sub in NOT_FOUND_SUB_CODES:
                 return ProviderResult("failed", "NOT_FOUND")
-            raise RailUnavailable(f"Alipay query {answer.get('code')} {sub}")
-        outcome = state_result(answer.get("status", ""), answer.get("error_code") or answer.get("sub_status", ""))
+            raise RailOutcomeUnknown(f"Alipay query {answer.get('code')} {sub}")
+        outcome = state_result(answer.get("status", ""), answer.get("error_code") or answer.get("sub_status", ""),
+                               answer.get("trans_amount", ""))
         book_update(ref, state=answer.get("status", ""), rail_bill_id=answer.get("order_id", ""),
                     error_code=outcome.error_code)
         return outcome
+
+    def cancel(self, ref: str) -> ProviderResult:
+        """PAY-S10: a 单笔转账 cannot be cancelled by the payer; its final state is read (DEALING stays open)."""
+        return self.query(ref)
 
     # ---- HTTP
 
@@ -143,17 +160,22 @@ class AlipayTransferRail:
         })
         params["sign"] = sign_with_rsa2(self.private_key, get_sign_content(params), "utf-8")
         try:
-            response = requests.post(self.config.alipay_base_url, data=params, timeout=(5, 15),
+            response = requests.post(self.config.alipay_base_url, data=params,
+                                     timeout=tuple(settings.PAYOUT_RAIL_TIMEOUT),
                                      headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"})
         except requests.RequestException as exc:
-            raise RailUnavailable(f"Alipay unreachable: {exc}") from exc
+            if never_sent(exc):
+                raise RailUnavailable(f"Alipay unreachable: {exc}", "UNREACHABLE") from exc
+            raise RailOutcomeUnknown(f"Alipay answer lost: {exc}") from exc
+        if response.status_code == 429:
+            raise RailUnavailable("Alipay HTTP 429", "FREQUENCY_LIMITED")
         if response.status_code >= 500:
-            raise RailUnavailable(f"Alipay HTTP {response.status_code}")
+            raise RailOutcomeUnknown(f"Alipay HTTP {response.status_code}")
         text = response.content.decode("utf-8")
         begin = PATTERN_RESPONSE_BEGIN.search(text)
         sign_at = ([None] + list(PATTERN_RESPONSE_SIGN_BEGIN.finditer(text)))[-1]  # the last one, as the SDK
         if not begin or not sign_at:
-            raise RailUnavailable(f"Alipay answer has no signed response: {text[:200]}")
+            raise RailOutcomeUnknown(f"Alipay answer has no signed response: {text[:200]}")
         content = text[begin.end() - 1:sign_at.start() + 1]
         signature = text[sign_at.end():text.find('"', sign_at.end())]
         try:
@@ -161,7 +183,7 @@ class AlipayTransferRail:
         except Exception:
             verified = False
         if not verified:
-            raise RailUnavailable("Alipay answer's signature does not verify")
+            raise RailOutcomeUnknown("Alipay answer's signature does not verify")
         return json.loads(content)
 
 
@@ -191,7 +213,7 @@ def parse_notification(config, credentials: dict[str, str], params: dict[str, st
     except ValueError:
         raise CallbackRefused("no biz_content")
     ref = ref_of(biz.get("out_biz_no", ""))
-    outcome = state_result(biz.get("status", ""), biz.get("error_code", ""))
+    outcome = state_result(biz.get("status", ""), biz.get("error_code", ""), biz.get("trans_amount", ""))
     book_update(ref, state=biz.get("status", ""), rail_bill_id=biz.get("order_id", ""), error_code=outcome.error_code)
     return ref, outcome, biz
 

@@ -5,12 +5,33 @@ from decimal import Decimal
 
 from core.clock import now
 
-from ..provider import ProviderResult, Transfer
+from ..provider import ProviderResult, SubmissionRefused, Transfer
 
 
-class RailUnavailable(Exception):
-    """The rail did not take the request (unreachable, busy, rate limited, 5xx): nothing was created there,
-    the same business key is sent again later (the settle sweep)."""
+class RailUnavailable(SubmissionRefused):
+    """The rail refused the request for certain (unreachable before anything was sent, rate limited, a
+    documented busy answer with no bill): nothing exists there, the same business key goes again later."""
+
+    def __init__(self, message: str = "", code: str = "RAIL_UNAVAILABLE"):
+        super().__init__(code)
+        self.args = (message or code,)
+
+
+class RailOutcomeUnknown(Exception):
+    """The request may have reached the rail and the answer is lost or cannot be trusted (read timeout, 5xx
+    or system error after sending, an answer whose signature does not verify): PAY-S09, ask by the same key."""
+
+
+def never_sent(exc: BaseException) -> bool:
+    """A `requests` failure that happened before the request left (connection refused, connect timeout, DNS)."""
+    import requests
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc)
+        return "NewConnectionError" in text or "NameResolutionError" in text or "Connection refused" in text
+    return False
 
 
 class RailRejected(Exception):
@@ -71,12 +92,14 @@ def book(transfer: Transfer, *, rail: str, number: str):
     return bill
 
 
-def book_update(ref: str, *, state: str, error_code: str = "", rail_bill_id: str = "") -> None:
+def book_update(ref: str, *, state: str, error_code: str = "", rail_bill_id: str = "", package_info: str = "") -> None:
     from .models import RailBill
 
     fields = {"state": state, "error_code": error_code, "updated_at": now()}
     if rail_bill_id:
         fields["rail_bill_id"] = rail_bill_id
+    if package_info:
+        fields["package_info"] = package_info
     RailBill.objects.filter(ref=ref).update(**fields)
 
 

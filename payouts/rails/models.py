@@ -133,6 +133,8 @@ class RailBill(models.Model):
     amount_fen = models.PositiveBigIntegerField(_("amount (fen)"))
     state = models.CharField(_("rail state"), max_length=24, blank=True)
     error_code = models.CharField(_("rail error code"), max_length=64, blank=True)
+    # WeChat WAIT_USER_CONFIRM: the package the buyer's confirm step needs (the create answer carries it).
+    package_info = models.TextField(_("confirmation package"), blank=True)
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 
@@ -145,3 +147,47 @@ class RailBill(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+class BuyerWechatIdentity(models.Model):
+    """A buyer's WeChat openid under one merchant app (PAY-B03): WeChat 商家转账 pays an openid of the app the
+    transfer names (`appid`), learned by the buyer page's web authorization (snsapi_base). One per app and
+    buyer; a new authorization replaces the openid."""
+
+    app_id = models.CharField(_("WeChat app id"), max_length=32)
+    buyer = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("buyer"))
+    openid = models.CharField(_("openid"), max_length=128)
+    # The payee's real name, when the buyer gave it: WeChat requires it (encrypted) from 2,000.00 (PAY-S12).
+    real_name = models.CharField(_("real name"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    tenant_buyer_path = "buyer"
+
+    class Meta:
+        verbose_name = _("buyer WeChat identity")
+        verbose_name_plural = _("buyer WeChat identities")
+        constraints = [models.UniqueConstraint(fields=["app_id", "buyer"], name="buyer_wechat_identity_once")]
+
+    def __str__(self) -> str:
+        return f"{self.app_id} · {self.buyer_id}"
+
+
+def buyer_openid(*, app_id: str, buyer_id: int) -> str:
+    """The buyer's openid under the merchant app `app_id`, or "" when the buyer has not authorized yet."""
+    return (BuyerWechatIdentity.objects.filter(app_id=app_id, buyer_id=buyer_id)
+            .values_list("openid", flat=True).first() or "")
+
+
+def buyer_real_name(*, app_id: str, buyer_id: int) -> str:
+    return (BuyerWechatIdentity.objects.filter(app_id=app_id, buyer_id=buyer_id)
+            .values_list("real_name", flat=True).first() or "")
+
+
+def buyer_openid_set(*, app_id: str, buyer_id: int, openid: str, real_name: str = "") -> BuyerWechatIdentity:
+    """Keep (or replace) the buyer's openid under `app_id` (the buyer page's snsapi_base callback)."""
+    at = now()
+    defaults = {"openid": openid, "updated_at": at, **({"real_name": real_name.strip()} if real_name.strip() else {})}
+    identity, _ = BuyerWechatIdentity.objects.update_or_create(
+        app_id=app_id, buyer_id=buyer_id, defaults=defaults, create_defaults={**defaults, "created_at": at})
+    return identity

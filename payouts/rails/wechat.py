@@ -5,6 +5,14 @@
   (WECHATPAY2-SHA256-RSA2048 with the merchant private key), the answer's signature verified with the WeChat
   Pay public key (public-key mode: `public_key_id`, no certificate download).
 - query: GET …/transfer-bills/out-bill-no/{out_bill_no} (the settle sweep's recovery path).
+- cancel: POST …/transfer-bills/out-bill-no/{out_bill_no}/cancel (撤销, PAY-S10) — a bill already final
+  cannot be cancelled: its state is then read.
+- PAY-S09: connection refused / connect timeout, 429 FREQUENCY_LIMITED and 403 NOT_ENOUGH (no bill made) are
+  refusals for certain (`RailUnavailable`); a read timeout, a 5xx or SYSTEM_ERROR, and a 2xx whose signature
+  does not verify are unknown outcomes (`RailOutcomeUnknown`): asked about by the same out_bill_no.
+- WAIT_USER_CONFIRM (PAY-B04): the create answer's `package_info` is kept in the book for the buyer's page.
+- From 2,000.00 the payee's real name goes as `user_name`, RSA-OAEP encrypted with the WeChat Pay public key
+  (`Core.encrypt`), with the Wechatpay-Serial header naming that key (PAY-S12).
 - callback (`parse_callback`): the Wechatpay-* headers verified with the platform public key (Core's
   verification), no older than PAYOUT_CALLBACK_TOLERANCE_SECONDS, a nonce used once; the AES-256-GCM
   resource opened with the APIv3 key.
@@ -22,7 +30,17 @@ from core.clock import now
 from core.signing import timestamp_seconds
 
 from ..provider import ProviderResult, Transfer
-from .common import RailRejected, RailUnavailable, bill_no, book, book_update, ref_of, to_fen
+from .common import (
+    RailOutcomeUnknown,
+    RailRejected,
+    RailUnavailable,
+    bill_no,
+    book,
+    book_update,
+    never_sent,
+    ref_of,
+    to_fen,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +57,19 @@ STATES = {
     "FAIL": "failed",  # 转账失败 (fail_reason)
     "CANCELLED": "failed",  # 已撤销 → WECHAT_CANCELLED, terminal
 }
-TRANSIENT_HTTP = {429, 500, 502, 503, 504}
-TRANSIENT_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH"}
+# Refused for certain: no bill was made (rate limited; the merchant's fund account short).
+REFUSED_HTTP = {429}
+REFUSED_CODES = {"FREQUENCY_LIMITED", "NOT_ENOUGH"}
+# Unknown: the request arrived and the answer says nothing certain.
+UNKNOWN_HTTP = {500, 502, 503, 504}
+UNKNOWN_CODES = {"SYSTEM_ERROR"}
+
+
+def _fen_amount(bill: dict):
+    from decimal import Decimal
+
+    fen = bill.get("transfer_amount")
+    return (Decimal(fen) / 100).quantize(Decimal("0.01")) if isinstance(fen, int) else None
 
 
 def bill_result(bill: dict) -> ProviderResult:
@@ -48,11 +77,12 @@ def bill_result(bill: dict) -> ProviderResult:
     status = STATES.get(state)
     if status is None:
         logger.warning("WeChat Pay: unknown transfer state %r, kept processing", state)
-        return ProviderResult("processing")
+        return ProviderResult("processing", state=state)
     if status == "failed":
         reason = "CANCELLED" if state == "CANCELLED" else (bill.get("fail_reason") or "OTHER_FAIL_REASON_TYPE")
-        return ProviderResult("failed", f"WECHAT_{reason}")
-    return ProviderResult(status)
+        return ProviderResult("failed", f"WECHAT_{reason}", state=state, amount=_fen_amount(bill))
+    return ProviderResult(status, state=state, package_info=bill.get("package_info", "") if state == "WAIT_USER_CONFIRM"
+                          else "", amount=_fen_amount(bill))
 
 
 class WechatTransferRail:
@@ -64,7 +94,7 @@ class WechatTransferRail:
             mchid=config.wechat_mch_id, cert_serial_no=config.wechat_cert_serial,
             private_key=credentials["wechat_private_key"], apiv3_key=credentials["wechat_apiv3_key"],
             public_key=credentials["wechat_platform_public_key"], public_key_id=config.wechat_public_key_id,
-            timeout=(5, 15),
+            timeout=tuple(settings.PAYOUT_RAIL_TIMEOUT),
         )
         self.core._gate_way = config.wechat_base_url.rstrip("/")  # the package has no setter for the gateway
 
@@ -88,16 +118,21 @@ class WechatTransferRail:
                 {"info_type": "奖励说明", "info_content": "小额打款"},
             ],
         }
+        if transfer.user_name:
+            params["user_name"] = self.core.encrypt(transfer.user_name)  # RSA-OAEP, the WeChat Pay public key
         params = {k: v for k, v in params.items() if v != ""}
         try:
-            code, text = self._request(BILLS, RequestType.POST, params)
+            code, text = self._request(BILLS, RequestType.POST, params, cipher=bool(transfer.user_name))
         except RailRejected as exc:
             book_update(transfer.ref, state="REJECTED", error_code=f"WECHAT_{exc.code}")
             return
-        bill = json.loads(text)
+        try:
+            bill = json.loads(text)
+        except ValueError as exc:
+            raise RailOutcomeUnknown(f"WeChat Pay answer unreadable: {text[:100]}") from exc
         outcome = bill_result(bill)
         book_update(transfer.ref, state=bill.get("state", ""), rail_bill_id=bill.get("transfer_bill_no", ""),
-                    error_code=outcome.error_code)
+                    error_code=outcome.error_code, package_info=outcome.package_info)
 
     def query(self, ref: str) -> ProviderResult:
         try:
@@ -105,23 +140,42 @@ class WechatTransferRail:
         except RailRejected as exc:
             if exc.code == "NOT_FOUND":
                 return ProviderResult("failed", "NOT_FOUND")
-            raise RailUnavailable(exc.code) from exc
+            raise RailOutcomeUnknown(exc.code) from exc
         bill = json.loads(text)
         outcome = bill_result(bill)
         book_update(ref, state=bill.get("state", ""), rail_bill_id=bill.get("transfer_bill_no", ""),
                     error_code=outcome.error_code)
         return outcome
 
+    def cancel(self, ref: str) -> ProviderResult:
+        """撤销 (PAY-S10): CANCELING → processing (asked again), CANCELLED → failed; a bill that cannot be
+        cancelled any more (final, or unknown) is read instead."""
+        try:
+            code, text = self._request(f"{BILLS}/out-bill-no/{bill_no(ref)}/cancel", RequestType.POST, {})
+        except RailRejected as exc:
+            if exc.code == "NOT_FOUND":
+                return ProviderResult("failed", "NOT_FOUND")
+            return self.query(ref)
+        answer = json.loads(text)
+        outcome = bill_result(answer)
+        book_update(ref, state=answer.get("state", ""), rail_bill_id=answer.get("transfer_bill_no", ""),
+                    error_code=outcome.error_code)
+        return outcome
+
     # ---- HTTP
 
-    def _request(self, path: str, method: RequestType, data: dict | None = None) -> tuple[int, str]:
-        """Signed request; 2xx answers are verified by Core (an unverifiable answer is an unavailable rail)."""
+    def _request(self, path: str, method: RequestType, data: dict | None = None,
+                 cipher: bool = False) -> tuple[int, str]:
+        """Signed request; 2xx answers are verified by Core. Refused for certain → RailUnavailable; unknown →
+        RailOutcomeUnknown (PAY-S09); refused for good → RailRejected."""
         try:
-            code, text = self.core.request(path, method=method, data=data)
+            code, text = self.core.request(path, method=method, data=data, cipher_data=cipher)
         except requests.RequestException as exc:
-            raise RailUnavailable(f"WeChat Pay unreachable: {exc}") from exc
+            if never_sent(exc):
+                raise RailUnavailable(f"WeChat Pay unreachable: {exc}", "UNREACHABLE") from exc
+            raise RailOutcomeUnknown(f"WeChat Pay answer lost: {exc}") from exc
         except Exception as exc:  # Core raises a bare Exception when the answer's signature does not verify
-            raise RailUnavailable(f"WeChat Pay answer refused: {exc}") from exc
+            raise RailOutcomeUnknown(f"WeChat Pay answer not verifiable: {exc}") from exc
         if 200 <= code < 300:
             return code, text
         try:
@@ -129,8 +183,10 @@ class WechatTransferRail:
         except (TypeError, ValueError):
             error = {}
         err = error.get("code") or f"HTTP_{code}"
-        if code in TRANSIENT_HTTP or err in TRANSIENT_CODES:
-            raise RailUnavailable(f"WeChat Pay {code} {err}")
+        if code in REFUSED_HTTP or err in REFUSED_CODES:
+            raise RailUnavailable(f"WeChat Pay {code} {err}", err)
+        if code in UNKNOWN_HTTP or err in UNKNOWN_CODES:
+            raise RailOutcomeUnknown(f"WeChat Pay {code} {err}")
         raise RailRejected(err, error.get("message", ""))
 
 
@@ -170,5 +226,5 @@ def parse_callback(config, credentials: dict[str, str], headers, body: bytes) ->
     ref = ref_of(resource.get("out_bill_no", ""))
     outcome = bill_result(resource)
     book_update(ref, state=resource.get("state", ""), rail_bill_id=resource.get("transfer_bill_no", ""),
-                error_code=outcome.error_code)
+                error_code=outcome.error_code, package_info=outcome.package_info)
     return ref, outcome, resource

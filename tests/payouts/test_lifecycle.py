@@ -113,31 +113,85 @@ def test_pay_s02_douyin_pending_auto_submitted_at_30_minutes_and_settled_in_the_
     assert ledger_drifts() == []
 
 
-def test_pay_s01_transient_error_at_submission_makes_the_payout_pending_not_a_silent_loop(orders, users, pay,
-                                                                                         monkeypatch):
-    """PAY-S01: a rail that cannot be reached at submission leaves the payout pending (visible, with the
-    refusal on its timeline) for the operator or the clock; nothing is resubmitted behind anyone's back."""
-    from payouts.provider import SandboxProvider, SubmissionRefused
+def test_pay_s09_unknown_outcome_stays_processing_under_the_same_key_and_is_asked_first(orders, users, pay,
+                                                                                       monkeypatch):
+    """PAY-S09: a submission whose outcome is unknown (here the connection breaks after sending) leaves the
+    payout processing under the same key — not pending, no new key. Continue answers payout_outcome_unknown;
+    the settle sweep asks the rail about that key first; the rail has no such key, so the same key goes
+    again, and the buyer is paid once."""
+    from payouts.models import PayoutSubmission, SandboxTransfer
+    from payouts.provider import SandboxProvider
 
-    def unreachable(self, transfer):
-        raise ConnectionError("rail down")
+    original = SandboxProvider.submit
+
+    def broken(self, transfer):
+        raise ConnectionError("connection reset after sending")
 
     payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
-    monkeypatch.setattr(SandboxProvider, "submit", unreachable)
+    monkeypatch.setattr(SandboxProvider, "submit", broken)
     run_all()
     payout.refresh_from_db()
-    assert payout.status == "pending"
-    assert payout.events.filter(type="submission_refused", params__error_code="UNREACHABLE").count() == 1
+    assert payout.status == "processing" and payout.attempt == 1
+    assert PayoutSubmission.objects.get(payout=payout).state == "unknown"
+    assert payout.events.filter(type="outcome_unknown", params__ref=f"PO{payout.pk}-1").count() == 1
+    with pytest.raises(ApplicationError) as info:
+        payout_continue(payout=payout, actor=users["dy_admin"])
+    assert (info.value.code, info.value.error.status) == ("payout_outcome_unknown", 409)
+    monkeypatch.setattr(SandboxProvider, "submit", original)
+    run_all()  # asked: NOT_FOUND → the same key again → paid
+    payout.refresh_from_db()
+    assert payout.status == "succeeded" and payout.attempt == 1
+    assert list(SandboxTransfer.objects.filter(payout=payout).values_list("ref", flat=True)) == [f"PO{payout.pk}-1"]
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
+    assert ledger_drifts() == []
+
+
+def test_pay_s09_a_rail_that_pays_and_loses_the_answer_pays_once(orders, users, pay, monkeypatch):
+    """PAY-S09, the double payment of issue 19: the rail pays the transfer and the answer is lost (a read
+    timeout). Before, the payout went pending and the next submission went out under a new key (PO1-2), paid
+    twice. Now the key is asked about first: its success is the payout's, and nothing else goes out."""
+    from payouts.models import SandboxTransfer
+    from payouts.provider import SandboxProvider
+
+    original = SandboxProvider.submit
+
+    def lost_answer(self, transfer):
+        original(self, transfer)  # the rail made and paid the bill …
+        raise TimeoutError("read timed out")  # … and its answer never came back
+
+    monkeypatch.setattr(SandboxProvider, "submit", lost_answer)
+    payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
+    for _ in range(3):
+        run_all()
+    payout.refresh_from_db()
+    assert payout.status == "succeeded"
+    assert SandboxTransfer.objects.filter(payout=payout, status="succeeded").count() == 1
+    assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
+    assert ledger_drifts() == []
+
+
+def test_pay_s01_refused_for_certain_makes_the_payout_pending_and_the_same_key_goes_again(orders, users, pay,
+                                                                                         monkeypatch):
+    """PAY-S01: a rail that refused for certain (busy, nothing made) leaves the payout pending (visible, with the
+    refusal on its timeline) for the operator or the clock; nothing is resubmitted behind anyone's back; the
+    resubmission uses the same key (PAY-S09: nothing exists under it)."""
+    from payouts.provider import SandboxProvider, SubmissionRefused
 
     def busy(self, transfer):
         raise SubmissionRefused("SYSTEM_BUSY")
 
+    payout = payout_create(order=orders["DY1001"], data=pay("10.00"), actor=users["dy_admin"])
     monkeypatch.setattr(SandboxProvider, "submit", busy)
+    run_all()
+    payout.refresh_from_db()
+    assert payout.status == "pending" and payout.pending_reason == "rail_refused"
+    assert payout.events.filter(type="submission_refused", params__error_code="SYSTEM_BUSY").count() == 1
     with time_machine.travel(payout.auto_submit_at, tick=False):
         run_all()
     payout.refresh_from_db()
     assert payout.status == "pending"  # refused again: pending again, once per clock run
     assert payout.events.filter(type="submission_refused").count() == 2
+    assert payout.attempt == 1  # the same key throughout
     assert LedgerEntry.objects.filter(ref_type="payout", ref_id=str(payout.pk)).count() == 1
 
 

@@ -60,8 +60,21 @@ def configure(shop: Shop, merchant: Merchant, wechat: FakeWechatPay, wechat_url:
     return config
 
 
+def openid_of(username: str) -> str:
+    """The buyer's openid under the merchant app in these tests (PAY-B03)."""
+    return f"oWX_{username}"
+
+
 @pytest.fixture
-def rails(demo, rail_keys, merchant):
+def rails(demo, rail_keys, merchant, settings):
+    """The fakes, every shop on them, every buyer authorized (an openid under the app), and the worker's
+    submission run in the process after the commit (PAYOUT_SUBMIT_INLINE: no worker in the test)."""
+    from accounts.models import Role, User
+    from payouts.rails.models import buyer_openid_set
+
+    settings.PAYOUT_SUBMIT_INLINE = True
+    for buyer in User.objects.filter(role=Role.BUYER):
+        buyer_openid_set(app_id="wx8888888888888888", buyer_id=buyer.pk, openid=openid_of(buyer.username))
     wechat = FakeWechatPay(mch_id=merchant.mch_id, merchant_serial=merchant.serial,
                            merchant_public_key_pem=merchant.public_pem, apiv3_key=merchant.apiv3_key)
     alipay = FakeAlipay(app_id=merchant.app_id, app_public_key_pem=merchant.app_public_pem)

@@ -39,7 +39,8 @@ class FakeWechatPay:
         self.bills: dict[str, dict] = {}
         self.outcomes: dict[str, tuple[str, str]] = {}  # openid → ("SUCCESS", "") / ("FAIL", reason)
         self.refusals: dict[str, tuple[int, str]] = {}  # openid → (HTTP status, code): refused, no bill made
-        self.busy = 0  # the next N creates answer 500 SYSTEM_ERROR (no bill made)
+        self.busy = 0  # the next N creates answer 500 SYSTEM_ERROR (no bill made — but the product cannot know)
+        self.rate_limited = 0  # the next N creates answer 429 FREQUENCY_LIMITED (refused for certain, no bill)
         self.down = False  # every request answers 503
         self.payments: list[tuple[str, int]] = []  # (out_bill_no, fen) each time money moved
         self.refused_signatures = 0
@@ -91,6 +92,9 @@ class FakeWechatPay:
         with self._lock:
             if number in self.bills:  # the same out_bill_no: the same bill, never a second payment
                 return 200, self._brief(self.bills[number])
+            if self.rate_limited:
+                self.rate_limited -= 1
+                return 429, {"code": "FREQUENCY_LIMITED", "message": "频率超限"}
             if self.busy:
                 self.busy -= 1
                 return 500, {"code": "SYSTEM_ERROR", "message": "系统繁忙,请稍后重试"}

@@ -14,6 +14,7 @@ from payouts.rails.common import bill_no
 from payouts.rails.models import RailBill
 from payouts.services import payout_card_submit, payout_continue, payout_create
 from payouts.sweeps import payouts_settle_sweep
+from tests.payouts.rails.conftest import openid_of
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_pay_s03_wechat_create_callback_succeeded_in_fen_and_once(rails, start, 
     number = bill_no(ref(payout))
     bill = rails.wechat.bills[number]
     assert bill["transfer_amount"] == 1234 and bill["state"] == "ACCEPTED"
-    assert bill["openid"] == payout.order.buyer.username
+    assert bill["openid"] == openid_of(payout.order.buyer.username)  # PAY-B03: the openid under the app
     assert RailBill.objects.get(ref=ref(payout)).rail == "wechat"
     rails.wechat.advance(number)
     headers, body = rails.wechat.callback(number)
@@ -115,23 +116,21 @@ def test_pay_s07_out_of_order_wechat_callback_is_ignored(rails, start, deliver):
 
 def test_pay_s01_s03_transient_rail_trouble_leaves_the_payout_pending_until_the_rail_takes_it(
         rails, orders, users, pay, django_capture_on_commit_callbacks):
-    """PAY-S01 (revised): the rail was busy at submission (500, no bill): the payout is pending, not resubmitted
-    in a silent loop; continued while the rail is down it stays pending; continued when the rail is back, it is
-    submitted, settles and pays once. The hold is taken once throughout."""
-    rails.wechat.busy = 1
+    """PAY-S01 (revised): the rail refused the submission for certain (429, no bill): the payout is pending, not
+    resubmitted in a silent loop; continued while the rail still refuses it stays pending; continued when the
+    rail takes it, it is submitted under the same key, settles and pays once. The hold is taken once."""
+    rails.wechat.rate_limited = 2
     order, actor = orders["DY1001"], users["dy_admin"]
     with django_capture_on_commit_callbacks(execute=True):
         payout = payout_create(order=order, data=pay("12.34"), actor=actor)
     assert status(payout) == "pending" and rails.wechat.bills == {}
-    rails.wechat.down = True
     with django_capture_on_commit_callbacks(execute=True):
         payout_continue(payout=payout, actor=actor)
     assert status(payout) == "pending" and rails.wechat.bills == {}
-    rails.wechat.down = False
     with django_capture_on_commit_callbacks(execute=True):
         payout_continue(payout=payout, actor=actor)
     number = bill_no(ref(payout))
-    assert number in rails.wechat.bills and status(payout) == "processing"
+    assert number in rails.wechat.bills and status(payout) == "processing" and number.endswith("A1")  # same key
     rails.wechat.advance(number)
     payouts_settle_sweep()
     assert status(payout) == "succeeded"
@@ -145,7 +144,7 @@ def test_resubmission_under_the_same_out_bill_no_never_pays_twice(rails, start):
     payout = start()
     provider = provider_for(payout.shop_id)
     transfer = Transfer(ref=ref(payout), payout_id=payout.pk, amount=payout.amount,
-                        buyer=payout.order.buyer.username)
+                        buyer=openid_of(payout.order.buyer.username))
     provider.submit(transfer)
     rails.wechat.advance(bill_no(transfer.ref))
     provider.submit(transfer)
