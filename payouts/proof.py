@@ -1,0 +1,82 @@
+"""到账凭证 (PAY-R02): for a buyer who says the money never came, a succeeded payout's proof of payment — the
+rail's transfer id, the time and the amount, re-read from the rail at the moment it is asked (never from what
+the product recorded), with where the buyer finds the money (the same line as the success notice).
+
+The rail is asked about the business key the payout succeeded under (the `ref` of its `succeeded` event; the
+submission book's first paid key otherwise) through the shop's provider (`provider_for(shop).query(ref)`),
+whose clients carry their own timeouts."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from core.clock import now
+from core.errors import ApplicationError
+
+from .arrival import arrival_note
+from .errors import PayoutError
+from .models import Payout, PayoutEventType, PayoutStatus, PayoutSubmission, SubmissionState
+from .provider import provider_for, rail_name
+
+logger = logging.getLogger(__name__)
+
+# How a page names the rail that paid (the API answers the code).
+RAIL_LABELS = {"sandbox": _("sandbox rail"), "wechat": _("WeChat Pay merchant transfer"),
+               "alipay": _("Alipay single transfer")}
+
+
+@dataclass(frozen=True)
+class Proof:
+    payout_id: int
+    order_no: str
+    rail: str
+    ref: str
+    transfer_id: str
+    paid_at: dt.datetime | None
+    amount: Decimal
+    matches: bool  # the rail's amount is the payout's
+    where_to_find: str
+    checked_at: dt.datetime
+
+    @property
+    def rail_label(self) -> str:
+        return str(RAIL_LABELS.get(self.rail, self.rail))
+
+
+def succeeded_ref(payout: Payout) -> str | None:
+    """The business key the payout succeeded under."""
+    event = payout.events.filter(type=PayoutEventType.SUCCEEDED).order_by("at", "id").first()
+    if event is not None and (event.params or {}).get("ref"):
+        return event.params["ref"]
+    paid = (PayoutSubmission.objects.filter(payout=payout, state=SubmissionState.SUCCEEDED)
+            .order_by("settled_at", "id").values_list("ref", flat=True).first())
+    return paid
+
+
+def payout_proof(*, payout: Payout) -> Proof:
+    """Ask the rail now. Refuses a payout that has not succeeded (`payout_not_succeeded`), a rail that cannot
+    be asked (`rail_unavailable`) and a rail that does not confirm the transfer paid (`proof_not_confirmed`)."""
+    if payout.status != PayoutStatus.SUCCEEDED:
+        raise ApplicationError(PayoutError.PAYOUT_NOT_SUCCEEDED)
+    ref = succeeded_ref(payout)
+    if not ref:
+        raise ApplicationError(PayoutError.PROOF_NOT_CONFIRMED)
+    provider = provider_for(payout.shop_id)
+    try:
+        result = provider.query(ref)
+    except Exception:  # unreachable, a timeout, an answer that cannot be trusted: nothing to show
+        logger.warning("proof of payout %s: the rail could not be asked about %s", payout.pk, ref, exc_info=True)
+        raise ApplicationError(PayoutError.RAIL_UNAVAILABLE) from None
+    if result.status != "succeeded" or result.amount is None:
+        logger.warning("proof of payout %s: the rail answers %s %s for %s", payout.pk, result.status,
+                       result.error_code, ref)
+        raise ApplicationError(PayoutError.PROOF_NOT_CONFIRMED)
+    booked = PayoutSubmission.objects.filter(payout=payout, ref=ref).values_list("rail", flat=True).first()
+    return Proof(
+        payout_id=payout.pk, order_no=payout.order.order_no, rail=booked or rail_name(provider), ref=ref,
+        transfer_id=result.transfer_id or ref, paid_at=result.paid_at, amount=result.amount,
+        matches=result.amount == payout.amount, where_to_find=str(arrival_note(payout)), checked_at=now(),
+    )
