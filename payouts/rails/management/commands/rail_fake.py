@@ -20,7 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Shop
 from payouts.rails import crypto
-from payouts.rails.models import Rail, ShopRail
+from payouts.rails.models import Rail
+from payouts.rails.services import rail_config_set
 
 FAKES = Path(settings.BASE_DIR) / "tests" / "payouts" / "rails"
 
@@ -74,17 +75,15 @@ class Command(BaseCommand):
             wechat.outcomes[openid] = ("FAIL", reason or "OPENID_INVALID")
         wechat_server, wechat_url = common.serve(wechat, options["port"], quiet=False)
         alipay_server, alipay_url = common.serve(alipay, options["port"] + 1, quiet=False)
-        config, _ = ShopRail.objects.get_or_create(shop=shop)
-        config.enabled, config.rail, config.card_rail = True, Rail.WECHAT, Rail.ALIPAY
-        config.notify_base_url = options["notify"]
-        config.wechat_base_url, config.wechat_mch_id, config.wechat_appid = wechat_url, mch_id, "wx8888888888888888"
-        config.wechat_cert_serial, config.wechat_public_key_id = serial, wechat.public_key_id
-        config.alipay_base_url, config.alipay_app_id = f"{alipay_url}/gateway.do", alipay.app_id
-        config.set_secrets({"wechat_private_key": common.private_pem(merchant_key),
-                            "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
-                            "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
-                            "alipay_public_key": alipay.public_key_pem})
-        config.save()
+        config = rail_config_set(shop=shop, actor=None, values={
+            "enabled": True, "rail": Rail.WECHAT, "card_rail": Rail.ALIPAY, "notify_base_url": options["notify"],
+            "wechat_base_url": wechat_url, "wechat_mch_id": mch_id, "wechat_appid": "wx8888888888888888",
+            "wechat_cert_serial": serial, "wechat_public_key_id": wechat.public_key_id,
+            "alipay_base_url": f"{alipay_url}/gateway.do", "alipay_app_id": alipay.app_id,
+        }, secrets={"wechat_private_key": common.private_pem(merchant_key),
+                    "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
+                    "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
+                    "alipay_public_key": alipay.public_key_pem})
         self.stdout.write(
             f"fake WeChat Pay at {wechat_url}, fake Alipay at {alipay_url}/gateway.do\n"
             f"shop {shop.key} ({shop}) now pays by WeChat Pay 商家转账 (card retries by Alipay); callbacks go to "
@@ -109,5 +108,5 @@ class Command(BaseCommand):
             wechat_server.shutdown()
             alipay_server.shutdown()
             if not options["keep"]:
-                ShopRail.objects.filter(pk=config.pk).update(rail=Rail.SANDBOX, card_rail="")
+                rail_config_set(shop=shop, actor=None, values={"rail": Rail.SANDBOX, "card_rail": ""})
                 self.stdout.write(f"shop {shop.key} switched back to the sandbox")
