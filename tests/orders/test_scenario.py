@@ -1,16 +1,20 @@
 """The scenario loader (API.md): creates or updates by key, idempotent, all-or-nothing with field paths."""
 
 import copy
+import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, Shop, ShopAccount, User
 from accounts.selectors import ledger_drifts
+from core.clock import SHANGHAI
 from orders.models import Order, OrderEvent, Parcel
 from orders.scenario import ScenarioError, load_scenario
 from tests.conftest import DEMO, demo_data
@@ -201,3 +205,67 @@ def test_the_minimal_example_of_api_md_loads_with_defaults(db):
     order = Order.objects.get(order_no="DY1")
     assert (order.payment, order.refund_state, order.goods_kind) == ("online", "none", "physical")
     assert ShopAccount.objects.get(shop=shop).balance == Decimal("0.00")
+
+
+def minimal(**order) -> dict:
+    return {
+        "shops": [{"key": "s1", "name": "示例小店", "profile": "douyin", "aggregated_account": True, "balance": "100.00",
+                   "users": [{"username": "s1_admin", "role": "main", "password": "pw"}],
+                   "orders": [{"order_no": "DY1", "buyer": "b1", "source_app": "douyin", "status": "shipped",
+                               "category": "c1", "created_at": "-10d", "paid_amount": "10.00",
+                               "items": [{"product_id": "P1", "name": "灯", "price": "10.00", "quantity": 1}],
+                               **order}]}],
+        "buyers": [{"username": "b1"}],
+        "categories": [{"code": "c1"}],
+    }
+
+
+LOADED = dt.datetime(2027, 3, 1, 9, 30, tzinfo=SHANGHAI)
+
+
+def test_times_relative_to_the_load_and_absolute_ones_still_accepted(db):
+    """API.md "Scenario loader": "-10d", "-2h", "-9d-23h-48m", "now" count from the load; ISO times as written."""
+    load_scenario(minimal(paid_at="-9d-23h-48m", confirmed_receipt_at="-2h", group_formed_at="now",
+                          platform_shipping_refunds=[{"amount": "3.00", "at": "-1d"},
+                                                     {"amount": "2.00", "at": "2027-02-20T08:00:00+08:00"}]),
+                  now=LOADED)
+    order = Order.objects.get(order_no="DY1")
+    assert order.created_at == LOADED - dt.timedelta(days=10)
+    assert order.paid_at == LOADED - dt.timedelta(days=9, hours=23, minutes=48)
+    assert order.confirmed_receipt_at == LOADED - dt.timedelta(hours=2)
+    assert order.group_formed_at == LOADED
+    assert sorted(order.platform_shipping_refunds.values_list("at", flat=True)) == [
+        dt.datetime(2027, 2, 20, 8, 0, tzinfo=SHANGHAI), LOADED - dt.timedelta(days=1)]
+
+
+def test_loading_again_later_keeps_the_relative_times_of_existing_orders(db):
+    """Loading twice changes nothing, even a day later: an order's relative times count from its first load."""
+    data = minimal(paid_at="-2h", platform_shipping_refunds=[{"amount": "3.00", "at": "-1d"}])
+    load_scenario(data, now=LOADED)
+    before = row_counts()
+    snapshot = list(Order.objects.values())
+    load_scenario(data, now=LOADED + dt.timedelta(days=3))
+    assert row_counts() == before and list(Order.objects.values()) == snapshot
+
+
+@pytest.mark.parametrize("value", ["-10x", "10d", "-d", "yesterday", "2026-13-01T10:00:00+08:00"])
+def test_a_time_neither_iso_nor_relative_is_refused_with_its_path(db, value):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(minimal(created_at=value))
+    assert any(e.startswith("shops[0].orders[0].created_at: not an ISO 8601 time") for e in info.value.errors)
+
+
+def test_the_demo_does_not_age(db):
+    """The demo's times are all relative: loaded on any day, its baseline order is recent and can be paid."""
+    from payouts.services import PayoutInput, payout_create
+
+    text = DEMO.read_text(encoding="utf-8")
+    assert not re.search(r'"\d{4}-\d\d-\d\dT', text)  # no absolute time left in the file
+    later = dt.datetime(2029, 6, 15, 15, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(later, tick=False):
+        load_scenario(demo_data())
+        order = Order.objects.get(order_no="DY1001")
+        assert later - dt.timedelta(days=30) < order.created_at < later
+        payout = payout_create(order=order, actor=User.objects.get(username="dy_admin"), data=PayoutInput(
+            type="shipping_fee", amount=Decimal("5.00"), reason="运费补偿", buyer_message="已为您补运费"))
+    assert payout.status in ("processing", "pending")
