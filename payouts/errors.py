@@ -123,3 +123,7 @@ class PayoutError:
         "PAY-S09", status=409)
     RAIL_LIMIT = _e(
         "rail_limit", "超出支付渠道的限制:{limit}", "The payment rail's own limit: {limit}.", "PAY-S12")
+    CALLBACK_MISMATCH = _e(
+        "callback_mismatch", "回调与打款不符(业务单号或金额),已拒绝并提交平台核查",
+        "The report does not match the payout (its key or amount); refused and flagged to platform staff.",
+        "PAY-S11", status=409)

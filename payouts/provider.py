@@ -116,24 +116,33 @@ class SandboxProvider:
     in_process = True
 
     def submit(self, transfer: Transfer) -> None:
+        from django.db import connection
+
         from .models import SandboxTransfer
 
-        if (not transfer.account and self._wallet(transfer) == "rail_busy"
-                and not SandboxTransfer.objects.filter(payout_id=transfer.payout_id).exists()):
+        wallet = None if transfer.account else self._wallet(transfer)
+        if wallet == "rail_busy" and not SandboxTransfer.objects.filter(payout_id=transfer.payout_id).exists():
             # The refusal is booked so that only the payout's first submission is refused.
             SandboxTransfer.objects.get_or_create(
                 ref=transfer.ref, defaults={"payout_id": transfer.payout_id, "amount": transfer.amount,
                                             "status": "refused:SYSTEM_BUSY", "created_at": now()})
             raise SubmissionRefused("SYSTEM_BUSY")
+        status = self._decide(transfer, wallet)
+        if connection.vendor == "postgresql":
+            # One statement: booked once per key; the same key again after a refusal (PAY-S09: nothing existed
+            # under it) is taken now.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO payouts_sandboxtransfer (ref, payout_id, amount, account, status, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (ref) DO UPDATE SET status = EXCLUDED.status, "
+                    "account = EXCLUDED.account WHERE payouts_sandboxtransfer.status LIKE 'refused%%'",
+                    [transfer.ref, transfer.payout_id, transfer.amount, transfer.account, status, now()])
+            return
         booked, created = SandboxTransfer.objects.get_or_create(
-            ref=transfer.ref,
-            defaults={"payout_id": transfer.payout_id, "amount": transfer.amount, "account": transfer.account,
-                      "status": self._decide(transfer), "created_at": now()},
-        )
+            ref=transfer.ref, defaults={"payout_id": transfer.payout_id, "amount": transfer.amount,
+                                        "account": transfer.account, "status": status, "created_at": now()})
         if not created and booked.status.startswith("refused"):
-            # The same key again after a refusal (PAY-S09: nothing existed): now it is taken.
-            SandboxTransfer.objects.filter(pk=booked.pk).update(status=self._decide(transfer),
-                                                                account=transfer.account)
+            SandboxTransfer.objects.filter(pk=booked.pk).update(status=status, account=transfer.account)
 
     def query(self, ref: str) -> ProviderResult:
         from .models import SandboxTransfer
@@ -163,11 +172,11 @@ class SandboxProvider:
         return wallets.first()
 
     @classmethod
-    def _decide(cls, transfer: Transfer) -> str:
+    def _decide(cls, transfer: Transfer, wallet: str | None) -> str:
         if transfer.account:
             return "failed:ACCOUNT_INVALID" if transfer.account.endswith("0000") else "succeeded"
         return {"ok": "succeeded", "rail_busy": "succeeded",
-                "invalid_account": "failed:ACCOUNT_INVALID"}.get(cls._wallet(transfer), "processing")
+                "invalid_account": "failed:ACCOUNT_INVALID"}.get(wallet, "processing")
 
 
 ERROR_CLASSES["CANCELLED"] = ErrorClass.TERMINAL
@@ -230,11 +239,24 @@ def get_provider() -> PaymentProvider:
 SHOP_PROVIDERS: list = []
 
 
-def provider_for(shop_id: int | None) -> PaymentProvider:
+def shop_on_real_rail(shop_id: int | None) -> bool:
+    """The shop pays through a rail platform staff configured (WeChat, Alipay), not the default provider:
+    the sandbox's callback and top-up page never move its payouts (PAY-S11)."""
+    return any(resolve(shop_id) is not None for resolve in SHOP_PROVIDERS)
+
+
+def sandbox_serves(shop_id: int | None) -> bool:
+    """PAY-S11: the sandbox's callback and top-up payment page act on this shop's payouts — only when the
+    deployment turns the sandbox on (PAYOUT_SANDBOX_ENABLED, off in production) and the shop is on no real rail."""
+    return bool(settings.PAYOUT_SANDBOX_ENABLED) and not shop_on_real_rail(shop_id)
+
+
+def provider_for(shop_id: int | None, shop=None) -> PaymentProvider:
     """The rail a shop's payouts use: the one platform staff configured for it (payouts.rails), else the
-    default (settings.PAYOUT_PROVIDER, the sandbox)."""
+    default (settings.PAYOUT_PROVIDER, the sandbox). `shop`: the shop row already read, with its rail
+    configuration select_related (the payout creation's lock query), so no further read is needed."""
     for resolve in SHOP_PROVIDERS:
-        provider = resolve(shop_id)
+        provider = resolve(shop_id, shop=shop)
         if provider is not None:
             return provider
     return get_provider()

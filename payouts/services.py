@@ -7,6 +7,7 @@ together (SPEC §4.2, last paragraph).
 """
 
 import datetime as dt
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -96,6 +97,10 @@ DUPLICATE_PAYMENT = texts.Text(  # to platform staff, station message: 重复到
     "payout_duplicate_payment", _("Payout paid twice at the rail"),
     _("Small payout #%(payout)s of order %(order_no)s (%(amount)s yuan) was paid more than once at the rail "
       "(bills %(refs)s); recover the extra payment."))
+UNRECONCILED = texts.Text(  # to platform staff (reconciliation, 对账)
+    "payout_unreconciled", _("Rail bill paid, payout not succeeded"),
+    _("Reconciliation: the rail paid bills %(refs)s of small payout #%(payout)s (order %(order_no)s, %(amount)s "
+      "yuan) while the payout is %(status)s; check it at the rail."))
 CALLBACK_MISMATCH = texts.Text(  # to platform staff (PAY-S11)
     "payout_callback_refused", _("Rail report refused"),
     _("A rail report about small payout #%(payout)s of order %(order_no)s was refused (%(refs)s: %(why)s)."))
@@ -163,10 +168,11 @@ def _lock_quota(actor: User) -> PayoutQuota | None:
 def payout_order_lock(*, order_id: int | None = None, shop_id: int | None = None, order_no: str = "") -> Order:
     """Lock the order and then its shop account in one statement (`FOR UPDATE OF` both, in the lock order:
     PostgreSQL locks a row's marks in the order the clause names them) and load what the rules read: the
-    shop, its profile and `order.shop.account` (not the buyer: creation reads only its id). By id, or by the
-    shop's order number (404)."""
+    shop, its profile, `order.shop.account` and the shop's configured rail, if any (outer-joined, not locked:
+    the rail is resolved once, here) — not the buyer: creation reads only its id. By id, or by the shop's
+    order number (404)."""
     qs = (Order.objects.select_for_update(of=("self", "shop__account"))
-          .select_related("shop__profile", "shop__account")
+          .select_related("shop__profile", "shop__account", "shop__payment_rail")
           .filter(shop__account__isnull=False))  # an inner join: a lock cannot take an outer join's side
     qs = qs.filter(pk=order_id) if order_id is not None else qs.filter(shop_id=shop_id, order_no=order_no)
     order = qs.first()
@@ -246,7 +252,7 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     if error is not None:
         raise error
     # PAY-S12: the rail's own limits (minimum, real-name threshold) and whether it can reach the buyer.
-    provider = provider_for(order.shop_id)
+    provider = provider_for(order.shop_id, shop=order.shop)
     payee = payee_of(provider, order.buyer_id, data.amount)
     limit = rail_limit_of(provider, data.amount, payee)
     if limit:
@@ -289,21 +295,52 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
                                      if request and approved_by else {})})
     events = [created]
     if submission is not None:
-        submission.save()
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.SUBMITTED, actor=None, at=at,
                                   params={"attempt": payout.attempt}))
     elif by_balance:
         events.append(PayoutEvent(payout=payout, type=PayoutEventType.BUYER_IDENTITY_NEEDED, actor=None, at=at,
                                   params={}))
-    PayoutEvent.objects.bulk_create(events)  # no save(): the written events are noted here
+    _insert_submission_and_events(submission, events)  # no save(): the written events are noted here
     payout.__dict__.setdefault("written_events", []).extend(events)
     order_event_add(order_id=order.pk, type=PayoutOrderEventType.PAYOUT_CREATED, actor=actor, payout=payout.pk,
                     amount=str(payout.amount), payout_type=payout.type, pay_method=payout.pay_method)
     if submission is not None:
-        transaction.on_commit(lambda sid=submission.pk, shop=order.shop_id, pid=payout.pk: _dispatch(sid, shop, pid))
+        transaction.on_commit(lambda sub=submission, shop=order.shop_id, pid=payout.pk, rail=provider: _dispatch(
+            sub.pk, shop, pid, provider=rail, first=sub))
     elif by_balance:
         transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
     return payout
+
+
+def _insert_submission_and_events(submission: PayoutSubmission | None, events: list[PayoutEvent]) -> None:
+    """The outbox row and the timeline of a new payout in one statement on PostgreSQL (the hot path, issue 21:
+    the outbox costs no extra round trip); elsewhere through the ORM."""
+    if connection.vendor != "postgresql" or submission is None:
+        if submission is not None:
+            submission.save()
+        PayoutEvent.objects.bulk_create(events)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """WITH s AS (
+                   INSERT INTO payouts_payoutsubmission (payout_id, ref, rail, amount, transfer, state, error_code,
+                                                         sends, queries, created_at)
+                   VALUES (%s, %s, %s, %s, %s::jsonb, %s, '', 0, 0, %s) RETURNING id)
+               INSERT INTO payouts_payoutevent (type, actor_id, at, params, payout_id)
+               SELECT e.type, e.actor_id, e.at, e.params::jsonb, e.payout_id
+               FROM UNNEST(%s::varchar[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[])
+                    AS e(type, actor_id, at, params, payout_id)
+               RETURNING id, (SELECT id FROM s)""",
+            [submission.payout_id, submission.ref, submission.rail, submission.amount,
+             json.dumps(submission.transfer), submission.state, submission.created_at,
+             [e.type for e in events], [e.actor_id for e in events], [e.at for e in events],
+             [json.dumps(e.params) for e in events], [e.payout_id for e in events]])
+        rows = cursor.fetchall()
+    for event, (pk, _submission_pk) in zip(events, rows, strict=True):
+        event.pk = event.id = pk
+        event._state.adding = False
+    submission.pk = submission.id = rows[0][1]
+    submission._state.adding = False
 
 
 def _submit(payout: Payout, *, actor: User | None, event: str = PayoutEventType.SUBMITTED,
@@ -361,11 +398,18 @@ def _identity_needed(payout: Payout, *, actor: User | None) -> None:
     transaction.on_commit(lambda p=payout: hooks.payout_buyer_identity_needed(p))
 
 
-def _dispatch(submission_id: int, shop_id: int, payout_id: int) -> None:
-    """After commit: a rail in this process (the sandbox) is sent to at once; any other by a worker
+def _dispatch(submission_id: int, shop_id: int, payout_id: int, *, provider=None,
+              first: PayoutSubmission | None = None, buyer: str = "") -> None:
+    """After commit: a rail in this process (`in_process`) is sent to at once; any other by a worker
     (submit_payout_task), so no request waits on a rail's network. Without a broker the settle sweep sends
-    what is still queued (the recovery path)."""
-    provider = provider_for(shop_id)
+    what is still queued (the recovery path). `first`: the first key of a payout this request created, with
+    the rail the request resolved — sent from what is in hand (no re-read; issue 21: the in-process
+    submission costs the rail's own book and one UPDATE of the outbox row)."""
+    provider = provider or provider_for(shop_id)
+    if in_process(provider) and first is not None:
+        if _send(first, payout_id, provider, buyer) == SubmissionState.ACCEPTED:
+            _settle_soon(payout_id)
+        return
     if in_process(provider):
         if payout_submission_send(submission_id=submission_id, provider=provider) == SubmissionState.ACCEPTED:
             _settle_soon(payout_id)
@@ -394,7 +438,7 @@ def _backoff_at(tries: int) -> dt.datetime:
 
 
 def payout_submission_send(*, submission_id: int, provider=None) -> str:
-    """Send one queued submission to its rail (the worker, the in-process sandbox, the settle sweep) and record
+    """Send one queued submission to its rail (the worker, an in-process rail, the settle sweep) and record
     what the rail said: `accepted`; `refused` for certain (→ pending, PAY-S01); anything else `unknown`
     (→ stays processing under the same key, asked by the settle sweep, PAY-S09). Before a key goes out, every
     other key of the payout that could still succeed is asked about first; none goes out while one is open.
@@ -412,18 +456,27 @@ def payout_submission_send(*, submission_id: int, provider=None) -> str:
     if payout.submissions.exclude(pk=submission.pk).filter(
             state__in=(SubmissionState.UNKNOWN, SubmissionState.ACCEPTED, SubmissionState.SUCCEEDED)).exists():
         return submission.state  # an earlier key can still succeed (or did): this one waits (or never goes)
-    transfer = _transfer_of(submission, payout)
-    PayoutSubmission.objects.filter(pk=submission.pk).update(sends=F("sends") + 1, sent_at=now())
+    return _send(submission, payout.pk, provider, _transfer_of(submission, payout).buyer)
+
+
+def _send(submission: PayoutSubmission, payout_id: int, provider, buyer: str) -> str:
+    data = submission.transfer or {}
+    transfer = Transfer(ref=submission.ref, payout_id=payout_id, amount=submission.amount,
+                        buyer=data.get("buyer") or buyer, account=data.get("account", ""),
+                        account_kind=data.get("account_kind", ""), account_name=data.get("account_name", ""),
+                        user_name=data.get("user_name", ""))
+    sent_at = now()
     try:
         provider.submit(transfer)
     except SubmissionRefused as exc:  # refused for certain: pending (PAY-S01), never resubmitted silently
-        payout_submission_refused(payout_id=payout.pk, ref=transfer.ref, error_code=exc.code)
+        payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code=exc.code)
         return SubmissionState.REFUSED
     except Exception as exc:  # the outcome is unknown: the same key stays the payout's (PAY-S09)
-        logger.warning("payout %s: outcome of %s unknown (%s); asking the rail", payout.pk, transfer.ref, exc)
-        payout_submission_unknown(payout_id=payout.pk, ref=transfer.ref, error=f"{type(exc).__name__}: {exc}"[:200])
+        logger.warning("payout %s: outcome of %s unknown (%s); asking the rail", payout_id, transfer.ref, exc)
+        payout_submission_unknown(payout_id=payout_id, ref=transfer.ref, error=f"{type(exc).__name__}: {exc}"[:200])
         return SubmissionState.UNKNOWN
-    PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.QUEUED).update(state=SubmissionState.ACCEPTED)
+    PayoutSubmission.objects.filter(pk=submission.pk, state=SubmissionState.QUEUED).update(
+        state=SubmissionState.ACCEPTED, sends=F("sends") + 1, sent_at=sent_at)
     return SubmissionState.ACCEPTED
 
 
@@ -441,7 +494,8 @@ def payout_submission_unknown(*, payout_id: int, ref: str, error: str) -> bool:
     settle sweep asks the rail about it (with a growing delay when the rail does not answer)."""
     payout = _lock_payout(payout_id)
     updated = PayoutSubmission.objects.filter(payout=payout, ref=ref, state=SubmissionState.QUEUED).update(
-        state=SubmissionState.UNKNOWN, error_code=error[:64], next_query_at=now())
+        state=SubmissionState.UNKNOWN, error_code=error[:64], next_query_at=now(), sends=F("sends") + 1,
+        sent_at=now())
     if updated:
         event_add(payout, type=PayoutEventType.OUTCOME_UNKNOWN, ref=ref)
     return bool(updated)
@@ -455,7 +509,7 @@ def payout_submission_refused(*, payout_id: int, ref: str, error_code: str) -> b
     stays as it was."""
     payout = _lock_payout(payout_id)
     PayoutSubmission.objects.filter(payout=payout, ref=ref, state__in=(SubmissionState.QUEUED,)).update(
-        state=SubmissionState.REFUSED, error_code=error_code[:64])
+        state=SubmissionState.REFUSED, error_code=error_code[:64], sends=F("sends") + 1, sent_at=now())
     if payout.status != PayoutStatus.PROCESSING or ref != _ref(payout):
         return False  # a later attempt, or a result already applied
     if PayoutSubmission.objects.filter(payout=payout, state__in=OPEN_SUBMISSION_STATES).exists():
@@ -701,6 +755,21 @@ def _flag_duplicate(payout: Payout, refs: list[str], *, source: str) -> None:
     _flag(payout, FlagReason.DUPLICATE_PAYMENT, PayoutEventType.DUPLICATE_PAYMENT_FLAGGED, source=source,
           ref=", ".join(refs))
     _staff_message(payout, DUPLICATE_PAYMENT, refs=", ".join(refs), amount=payout.amount)
+
+
+@transaction.atomic
+def payout_flag_unreconciled(*, payout_id: int, refs: list[str], twice: bool) -> bool:
+    """Reconciliation (对账) found a paid bill whose payout has not succeeded, or two paid bills for one payout:
+    flagged to platform staff at once, with the bills named — once per payout and problem."""
+    payout = _lock_payout(payout_id)
+    reason = FlagReason.DUPLICATE_PAYMENT if twice else FlagReason.UNRECONCILED
+    if payout.flagged and (payout.flag_reason == reason or not twice):
+        return False  # platform staff have it already
+    _flag(payout, reason, PayoutEventType.DUPLICATE_PAYMENT_FLAGGED if twice else PayoutEventType.CALLBACK_REFUSED,
+          source="reconciliation", ref=", ".join(refs), why="reconciliation")
+    _staff_message(payout, DUPLICATE_PAYMENT if twice else UNRECONCILED, refs=", ".join(refs), amount=payout.amount,
+                   status=payout.get_status_display())
+    return True
 
 
 @transaction.atomic

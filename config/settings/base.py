@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
     "payouts_auto_submit": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payouts_auto_submit",)},
     # PAY-S03: processing payouts settled with the rail: the recovery path for lost callbacks and tasks.
     "payouts_settle": {"task": "core.tasks.run_sweep_task", "schedule": 60.0, "args": ("payouts_settle",)},
+    # Issue 19.9: reconciliation (对账) of the rails' bills with the payouts, hourly.
+    "rails_reconcile": {"task": "core.tasks.run_sweep_task", "schedule": 3600.0, "args": ("rails_reconcile",)},
     # PAY-C03: account cards expire 72 h after they were sent.
     "payout_cards_expire": {"task": "core.tasks.run_sweep_task", "schedule": 300.0, "args": ("payout_cards_expire",)},
     # PAY-S06: payouts still not succeeded 7 days after creation close.

@@ -38,7 +38,7 @@ PAYOUT_FIELDS = (
     "order_link", "type", "amount", "status", "failure_reason", "pay_method", "scan_channel", "product_id",
     "reason", "buyer_message", "applicant", "approved_by", "request_link", "quota_user", "held", "counted",
     "created_at", "submitted_at", "auto_submit_at", "top_up_deadline", "succeeded_at", "failed_at", "close_at",
-    "closed_at", "return_due_at", "returned_at", "flagged",
+    "closed_at", "return_due_at", "returned_at", "flagged", "flag_reason", "pending_reason", "confirm_deadline",
 )
 
 
@@ -49,7 +49,8 @@ class PayoutAdmin(SmallPayoutsAdmin):
     list_display = ("id", "order_no", "type", "amount", "status", "pay_method", "applicant", "approved_by",
                     "created_at")
     list_display_links = ("id", "order_no")
-    list_filter = ("status", ApplicantFilter, CreatedRangeFilter, "type", "pay_method")
+    # flag_reason: the staff queue — 重复到账 and the other flags (PAY-S09, S11, reconciliation)
+    list_filter = ("status", ApplicantFilter, CreatedRangeFilter, "type", "pay_method", "flag_reason")
     list_select_related = ("order", "applicant", "approved_by")
     search_fields = ("=order__order_no", "=product_id")
     search_help_text = _("Order number or product ID (exact)")

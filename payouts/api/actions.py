@@ -13,7 +13,7 @@ from core.idempotency import idempotent
 from core.permissions import IsShopMember
 
 from ..models import CardChannel, PayoutCard
-from ..provider import SandboxProvider
+from ..provider import SandboxProvider, sandbox_serves
 from ..services import payout_card_resend, payout_card_submit, payout_continue, top_up_paid
 from .common import IDEMPOTENCY_HEADER, IsBuyer, errors
 from .records import PayoutObjectMixin
@@ -43,7 +43,8 @@ def _sandbox_provider() -> bool:
 
 class SandboxTopUpPayApi(PayoutObjectMixin, APIView):
     """Sandbox only: pay the QR code of an awaiting-top-up payout, as scanning it would (PAY-Q01). With a
-    real provider this path answers 404: the provider confirms through gateway/callback/."""
+    real provider, for a shop on a real rail, or with the sandbox off (PAYOUT_SANDBOX_ENABLED, off in
+    production) this path answers 404 (PAY-S11)."""
 
     permission_classes = [IsShopMember]
 
@@ -51,9 +52,10 @@ class SandboxTopUpPayApi(PayoutObjectMixin, APIView):
                    responses={200: PayoutOutputSerializer, **errors(404, 409)})
     @idempotent
     def post(self, request, payout_id: int):
-        if not _sandbox_provider():
+        payout = self.get_payout(payout_id)
+        if not _sandbox_provider() or not sandbox_serves(payout.shop_id):  # PAY-S11
             raise ApplicationError(CommonError.NOT_FOUND)
-        payout = top_up_paid(payout=self.get_payout(payout_id), actor=request.user)
+        payout = top_up_paid(payout=payout, actor=request.user)
         return Response(payout_body(payout.pk))
 
 

@@ -7,14 +7,19 @@ docs/payment-rails.md: configuration, the state and failure mapping tables, the 
 """
 
 
-def configured_provider(shop_id: int | None):
-    """The shop's rail router, or None when the shop uses the default provider (the sandbox)."""
+def configured_provider(shop_id: int | None, shop=None):
+    """The shop's rail router, or None when the shop uses the default provider (the sandbox). `shop`: a shop row
+    whose `payment_rail` was select_related (no read here then)."""
     if shop_id is None:
         return None
     from .models import Rail, ShopRail
     from .router import ShopRailProvider
 
-    config = ShopRail.objects.filter(shop_id=shop_id, enabled=True).first()
+    if shop is not None and "payment_rail" in shop._state.fields_cache:
+        config = shop._state.fields_cache["payment_rail"]
+        config = config if config is not None and config.enabled else None
+    else:
+        config = ShopRail.objects.filter(shop_id=shop_id, enabled=True).first()
     if config is None or (config.rail == Rail.SANDBOX and config.card_rail in ("", Rail.SANDBOX)):
         return None
     return ShopRailProvider(config)

@@ -18,6 +18,7 @@ class RailsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  the startup check
             configured_provider,
+            reconcile,  # noqa: F401  the rails_reconcile clock
         )
         from .taxonomy import RAIL_ERROR_CLASSES
 

@@ -218,3 +218,24 @@ class ShopRailChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class RailReconciliation(models.Model):
+    """One day's comparison (对账) of the product's submission book — and the rails' answers for bills still
+    open — with the payouts (issue 19.9): kept per day, the last run's figures and problems."""
+
+    day = models.DateField(_("day (Asia/Shanghai)"), unique=True)
+    ran_at = models.DateTimeField(_("ran at"))
+    bills = models.PositiveIntegerField(_("bills compared"), default=0)
+    asked = models.PositiveIntegerField(_("open bills asked"), default=0)
+    paid = models.PositiveIntegerField(_("bills paid"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    report = models.TextField(_("report"), blank=True)
+
+    class Meta:
+        verbose_name = _("rail reconciliation")
+        verbose_name_plural = _("rail reconciliations")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {len(self.problems)}"

@@ -2,9 +2,12 @@
 
 Codes carry their rail's prefix (`WECHAT_` + WeChat Pay `fail_reason` or error code, `ALIPAY_` + Alipay
 `sub_code`/`error_code`). A FAIL bill is final at the rail: a resubmission under its business key answers the
-same bill, so no failure a bill carries is transient. Transient troubles (busy, rate limited, the merchant's
-fund account short, unreachable) are answered before a bill exists: the adapter raises `RailUnavailable`,
-the payout stays processing and the settle sweep submits the same key again. Unknown codes are terminal.
+same bill, so no failure a bill carries is transient. Around a request (PAY-S09): a refusal for certain (rate
+limited, the merchant's fund account short, never sent) raises `RailUnavailable` — the payout is pending and
+the same key goes again on continue or by the clock; an unknown outcome (read timeout, 5xx, SYSTEM_ERROR, an
+unverifiable answer) raises `RailOutcomeUnknown` — the payout stays processing and the key is asked about
+before anything else goes out. A transient code reported for a key queues the same key again. Unknown codes
+are terminal.
 Imports nothing from payouts (provider.py merges it).
 """
 
@@ -30,7 +33,7 @@ WECHAT_TERMINAL = (
     "CANCELLED",  # the bill was cancelled (撤销) at the rail
     "PARAM_ERROR", "INVALID_REQUEST", "NO_AUTH",  # the submission was refused (HTTP 4xx)
 )
-# Answered before a bill exists (HTTP 429/5xx, 403 NOT_ENOUGH): same key again by the sweep.
+# Answered with no bill: refused for certain (429 FREQUENCY_LIMITED, 403 NOT_ENOUGH) or unknown (SYSTEM_ERROR).
 WECHAT_TRANSIENT = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH")
 
 # Alipay alipay.fund.trans.uni.transfer sub_code / the notification's error_code.

@@ -153,7 +153,7 @@ class WechatTransferRail:
         """撤销 (PAY-S10): CANCELING → processing (asked again), CANCELLED → failed; a bill that cannot be
         cancelled any more (final, or unknown) is read instead."""
         try:
-            code, text = self._request(f"{BILLS}/out-bill-no/{bill_no(ref)}/cancel", RequestType.POST, {})
+            code, text = self._request(f"{BILLS}/out-bill-no/{bill_no(ref)}/cancel", RequestType.POST)
         except RailRejected as exc:
             if exc.code == "NOT_FOUND":
                 return ProviderResult("failed", "NOT_FOUND")

@@ -114,10 +114,11 @@ def test_pay_s07_processing_report_and_an_old_attempt_change_nothing(processing,
     before = snapshot()
     assert signed_callback(api(), {"ref": f"PO{processing['id']}-1", "status": "processing"}).status_code == 200
     assert snapshot() == before
+    # PAY-S11: a key the payout was never sent under is refused and flagged to platform staff
     response = signed_callback(api(), {"ref": f"PO{processing['id']}-7", "status": "succeeded"})
-    assert response.status_code == 200 and response.json()["payout_status"] == "processing"
-    assert _events(processing["id"])[-1] == "callback_ignored"
-    assert Payout.objects.get().status == "processing"
+    assert response.status_code == 409 and response.json()["code"] == "callback_mismatch"
+    assert _events(processing["id"])[-1] == "callback_refused"
+    assert Payout.objects.get().status == "processing" and Payout.objects.get().flag_reason == "callback_mismatch"
 
 
 def test_pay_s07_out_of_order_retry_results(demo, api):

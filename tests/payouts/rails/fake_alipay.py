@@ -35,6 +35,9 @@ class FakeAlipay:
         self.instant = False  # answer SUCCESS at once (as Alipay mostly does) instead of DEALING
         self.payments: list[tuple[str, str]] = []  # (out_biz_no, amount) each time money moved
         self.refused_signatures = 0
+        self.lose_answers = 0  # the next N transfers make the order and answer after `answer_delay` (lost)
+        self.answer_delay = 2.0
+        self.fail_after_create = 0  # the next N transfers make the order and answer 20000 SYSTEM_ERROR
         self.auto_settle_seconds = auto_settle_seconds
         self.delivered: list[tuple[str, int]] = []
         self._lock = threading.Lock()
@@ -53,7 +56,17 @@ class FakeAlipay:
                                                        "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"})
         biz = json.loads(params.get("biz_content") or "{}")
         if method == "alipay.fund.trans.uni.transfer":
-            return self._answer(start_response, key, self._transfer(biz, params.get("notify_url", "")))
+            with self._lock:
+                new = biz.get("out_biz_no", "") not in self.orders
+                lose, fail = new and self.lose_answers > 0, new and not self.lose_answers and self.fail_after_create > 0
+                self.lose_answers -= lose
+                self.fail_after_create -= fail
+            answer = self._transfer(biz, params.get("notify_url", ""))
+            if lose:
+                time.sleep(self.answer_delay)
+            if fail and answer.get("code") == "10000":
+                answer = {"code": "20000", "msg": "Service Currently Unavailable", "sub_code": "SYSTEM_ERROR"}
+            return self._answer(start_response, key, answer)
         if method == "alipay.fund.trans.common.query":
             order = self.orders.get(biz.get("out_biz_no", ""))
             if order is None:
@@ -70,6 +83,9 @@ class FakeAlipay:
                 biz.get("product_code") not in ("TRANS_ACCOUNT_NO_PWD", "TRANS_BANKCARD_NO_PWD") or \
                 not payee.get("identity"):
             return {"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": "参数有误"}
+        if float(amount) < 0.1:
+            return {"code": "40004", "msg": "Business Failed", "sub_code": "EXCEED_LIMIT_SM_MIN_AMOUNT",
+                    "sub_msg": "单笔最低转账金额0.1元"}
         with self._lock:
             if number in self.orders:
                 order = self.orders[number]

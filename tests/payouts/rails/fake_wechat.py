@@ -1,4 +1,10 @@
-"""A fake WeChat Pay 商家转账 (API v3) gateway: a WSGI app speaking the protocol the product uses.
+"""A fake WeChat Pay 商家转账 (API v3) gateway: a WSGI app speaking the protocol the product uses, as strict as
+the rail (issue 19.8): a signature and the merchant certificate serial checked on every request; the minimum
+amount (0.10 = 10 fen); from 2,000.00 the payee's `user_name`, RSA-OAEP encrypted with this rail's public
+key and named by the Wechatpay-Serial header; WAIT_USER_CONFIRM with its `package_info` and the buyer's
+confirm step (`confirm`); cancel (撤销) of a bill not yet final; and the failure modes the product must
+survive: a bill made whose answer is lost (`lose_answers`: the answer comes after the client's read
+timeout), a 500 after the bill was made (`fail_after_create`), 429 and 500 with no bill.
 
 It verifies every request's WECHATPAY2-SHA256-RSA2048 signature with the merchant's public key, keeps
 transfer bills by out_bill_no (a second create with the same number answers the same bill: it never pays
@@ -18,6 +24,8 @@ import time
 import urllib.request
 import uuid
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.payouts.rails.fake_common import load_public, new_key, public_pem, read_body, rsa2_sign, rsa2_verify
@@ -44,6 +52,11 @@ class FakeWechatPay:
         self.down = False  # every request answers 503
         self.payments: list[tuple[str, int]] = []  # (out_bill_no, fen) each time money moved
         self.refused_signatures = 0
+        self.confirm_required = False  # every new bill waits for the buyer (WAIT_USER_CONFIRM)
+        self.lose_answers = 0  # the next N creates make the bill and answer only after `answer_delay` (lost)
+        self.answer_delay = 2.0
+        self.fail_after_create = 0  # the next N creates make the bill and answer 500 SYSTEM_ERROR
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every authentic request
         self.auto_settle_seconds = auto_settle_seconds  # demo mode: settle and call back by itself
         self.delivered: list[tuple[str, int]] = []
         self._lock = threading.Lock()
@@ -62,9 +75,28 @@ class FakeWechatPay:
         if not self._authentic(method, full, body, environ.get("HTTP_AUTHORIZATION", "")):
             self.refused_signatures += 1
             return self._answer(start_response, 401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        self.requests.append((method, path))
         if method == "POST" and path == BILLS:
-            status, payload = self._create(json.loads(body))
+            data = json.loads(body)
+            if data.get("user_name") and environ.get("HTTP_WECHATPAY_SERIAL") != self.public_key_id:
+                return self._answer(start_response, 400, {"code": "PARAM_ERROR", "message": "Wechatpay-Serial 错误"})
+            lose = fail = False
+            with self._lock:
+                if self.lose_answers and data.get("out_bill_no") not in self.bills:
+                    self.lose_answers -= 1
+                    lose = True
+                elif self.fail_after_create and data.get("out_bill_no") not in self.bills:
+                    self.fail_after_create -= 1
+                    fail = True
+            status, payload = self._create(data)
+            if lose:
+                time.sleep(self.answer_delay)  # the bill is made; the answer arrives after the client gave up
+            if fail and status == 200:
+                return self._answer(start_response, 500, {"code": "SYSTEM_ERROR", "message": "系统错误"})
             return self._answer(start_response, status, payload)
+        m = re.fullmatch(BILLS + r"/out-bill-no/([0-9A-Za-z]+)/cancel", path)
+        if method == "POST" and m:
+            return self._answer(start_response, *self._cancel(m[1]))
         m = re.fullmatch(BILLS + r"/out-bill-no/([0-9A-Za-z]+)", path)
         if method == "GET" and m:
             bill = self.bills.get(m[1])
@@ -89,6 +121,13 @@ class FakeWechatPay:
         if not re.fullmatch(r"[0-9A-Za-z]{5,32}", number) or type(amount) is not int or amount <= 0 \
                 or not data.get("openid") or not data.get("appid") or not data.get("transfer_scene_id"):
             return 400, {"code": "PARAM_ERROR", "message": "参数错误"}
+        if amount < 10:
+            return 400, {"code": "PARAM_ERROR", "message": "转账金额不得低于0.1元"}
+        if amount >= 200000:
+            name = self._decrypt(data.get("user_name", ""))
+            if not name:
+                return 400, {"code": "PARAM_ERROR", "message": "转账金额>=2000元时,收款用户姓名必填"}
+            data = {**data, "user_name_plain": name}
         with self._lock:
             if number in self.bills:  # the same out_bill_no: the same bill, never a second payment
                 return 200, self._brief(self.bills[number])
@@ -103,12 +142,40 @@ class FakeWechatPay:
                 return status, {"code": code, "message": "refused"}
             self._seq += 1
             bill = {**data, "mch_id": self.mch_id, "transfer_bill_no": f"1330000{self._seq:012d}",
-                    "state": "ACCEPTED", "create_time": _iso(), "update_time": _iso(),
+                    "state": "WAIT_USER_CONFIRM" if self.confirm_required else "ACCEPTED",
+                    "create_time": _iso(), "update_time": _iso(),
                     "package_info": base64.b64encode(os.urandom(12)).decode()}
             self.bills[number] = bill
         if self.auto_settle_seconds is not None:
             threading.Timer(self.auto_settle_seconds, self._auto, args=(number,)).start()
         return 200, self._brief(bill)
+
+    def _decrypt(self, cipher: str) -> str:
+        try:
+            return self.key.decrypt(base64.b64decode(cipher), padding.OAEP(
+                mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)).decode()
+        except Exception:
+            return ""
+
+    def _cancel(self, number: str) -> tuple[int, dict]:
+        """撤销: a bill not yet final is cancelled (CANCELLED at once here); a final one cannot be."""
+        with self._lock:
+            bill = self.bills.get(number)
+            if bill is None:
+                return 404, {"code": "NOT_FOUND", "message": "记录不存在"}
+            if bill["state"] in ("SUCCESS", "FAIL", "CANCELLED"):
+                return 400, {"code": "INVALID_REQUEST", "message": "当前转账单状态不支持撤销"}
+            bill["state"], bill["update_time"] = "CANCELLED", _iso()
+            return 200, {"out_bill_no": number, "transfer_bill_no": bill["transfer_bill_no"], "state": "CANCELLED",
+                         "update_time": bill["update_time"]}
+
+    def confirm(self, number: str) -> dict:
+        """The buyer confirms receipt in WeChat (wx.requestMerchantTransfer with the package): the money moves."""
+        with self._lock:
+            bill = self.bills[number]
+            if bill["state"] != "WAIT_USER_CONFIRM":
+                return bill
+        return self.advance(number, "SUCCESS")
 
     # ---- the rail moving on (tests drive it; demo mode does it by itself)
 
@@ -172,7 +239,9 @@ class FakeWechatPay:
 
     @staticmethod
     def _brief(bill: dict) -> dict:
-        brief = {k: bill[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state", "package_info")}
+        brief = {k: bill[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state")}
+        if bill["state"] == "WAIT_USER_CONFIRM":
+            brief["package_info"] = bill["package_info"]
         if bill.get("fail_reason"):
             brief["fail_reason"] = bill["fail_reason"]
         return brief

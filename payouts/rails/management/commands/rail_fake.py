@@ -52,6 +52,8 @@ class Command(BaseCommand):
         parser.add_argument("--fail", action="append", default=[], metavar="OPENID=REASON",
                             help="make a buyer's transfers fail, e.g. buyer_invalid=OPENID_INVALID")
         parser.add_argument("--keep", action="store_true", help="leave the shop on the fake rail when stopped")
+        parser.add_argument("--no-openids", action="store_true",
+                            help="do not give the buyers an openid (their WeChat payouts wait for authorization)")
 
     def handle(self, *args, **options):
         if not crypto.keys_configured():
@@ -84,6 +86,14 @@ class Command(BaseCommand):
                     "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
                     "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
                     "alipay_public_key": alipay.public_key_pem})
+        if not options["no_openids"]:
+            # PAY-B03: WeChat pays an openid under the app; the demo's buyers are authorized up front (the
+            # buyer pages learn it by WeChat's web authorization in a real deployment).
+            from accounts.models import Role, User
+            from payouts.rails.models import buyer_openid_set
+
+            for buyer in User.objects.filter(role=Role.BUYER):
+                buyer_openid_set(app_id=config.wechat_appid, buyer_id=buyer.pk, openid=buyer.username)
         self.stdout.write(
             f"fake WeChat Pay at {wechat_url}, fake Alipay at {alipay_url}/gateway.do\n"
             f"shop {shop.key} ({shop}) now pays by WeChat Pay 商家转账 (card retries by Alipay); callbacks go to "
