@@ -32,6 +32,8 @@ def record(signum, _frame):
     os._exit(1 if signum == signal.SIGINT else 0)  # a process that takes Ctrl-C for a failure
 signal.signal(signal.SIGINT, record)
 signal.signal(signal.SIGTERM, record)
+with open(os.path.join(os.getcwd(), "var", "ready.log"), "a") as f:
+    f.write(role + "\\n")
 if role == "web":
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -88,7 +90,9 @@ def test_ctrl_c_is_a_normal_stop(layout):
     proc = _start(layout)
     started = _read_until(proc, "API tokens")
     assert "API tokens" in started, started
-    time.sleep(0.3)
+    ready, deadline = layout / "var" / "ready.log", time.monotonic() + 20
+    while time.monotonic() < deadline and not (ready.exists() and len(ready.read_text().split()) == 4):
+        time.sleep(0.05)  # every stub has its signal handlers in place
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     out = started + out.decode()
