@@ -260,6 +260,8 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
     profile = order.shop.profile
     at = now()
     by_balance = data.pay_method == PayMethod.BALANCE
+    identity_needed = by_balance and payee.identity_needed
+    sends = by_balance and not identity_needed
     payout = Payout(
         shop_id=order.shop_id, order=order, type=data.type, amount=data.amount, reason=data.reason.strip(),
         buyer_message=data.buyer_message.strip(), product_id=data.product_id or "", pay_method=data.pay_method,
@@ -270,21 +272,21 @@ def payout_create(*, order: Order, data: PayoutInput, actor: User, approved_by: 
         close_at=at + dt.timedelta(days=profile.close_after_days),
         # PAY-S01: a balance payout is created submitted (attempt 1): one INSERT and one batch of events instead
         # of a pending row moved to processing in the same transaction.
-        status=PayoutStatus.PROCESSING if by_balance else PayoutStatus.AWAITING_TOP_UP,
-        attempt=1 if by_balance else 0, submitted_at=at if by_balance else None,
-        auto_submit_at=at + dt.timedelta(seconds=profile.pending_auto_submit_seconds) if by_balance else None,
+        # PAY-B03: a WeChat payout whose buyer has no openid under the merchant's app yet is held and pending.
+        status=(PayoutStatus.AWAITING_TOP_UP if not by_balance else
+                PayoutStatus.PENDING if identity_needed else PayoutStatus.PROCESSING),
+        pending_reason=PendingReason.BUYER_IDENTITY_NEEDED if identity_needed else "",
+        attempt=1 if sends else 0, submitted_at=at if sends else None,
+        auto_submit_at=at + dt.timedelta(seconds=profile.pending_auto_submit_seconds) if sends else None,
         top_up_deadline=None if by_balance else at + dt.timedelta(seconds=profile.top_up_window_seconds),
     )
     payout.shop = order.shop
-    if by_balance and payee.identity_needed:
-        payout.status, payout.attempt, payout.submitted_at = PayoutStatus.PENDING, 0, None
-        payout.pending_reason, payout.auto_submit_at = PendingReason.BUYER_IDENTITY_NEEDED, None
     payout.save()
     if by_balance:
         ledger_post_locked(account=account, kind=LedgerEntry.Kind.PAYOUT_HOLD, balance=-data.amount,
                            ref_type="payout", ref_id=payout.pk, actor=actor)
     submission = None
-    if by_balance and not payee.identity_needed:
+    if sends:
         # The outbox (issue 21): what must be sent is recorded in this transaction; sent after the commit.
         submission = PayoutSubmission(payout=payout, ref=_ref(payout), rail=payee.rail, amount=payout.amount,
                                       transfer={"buyer": payee.identity, "user_name": payee.user_name}

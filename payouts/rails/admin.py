@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import PLATFORM_STAFF, BackOfficeAdmin
 
-from .models import SECRET_FIELDS, Rail, RailBill, ShopRail, ShopRailChange
+from ..models import PayoutSubmission
+from .models import SECRET_FIELDS, Rail, RailBill, RailReconciliation, ShopRail, ShopRailChange
 from .services import SETTINGS, rail_config_set
 
 SECRET_LABELS = {
@@ -170,3 +171,26 @@ class RailBillAdmin(BackOfficeAdmin):
     list_display = ["ref", "rail", "bill_no", "rail_bill_id", "amount_fen", "state", "error_code", "updated_at"]
     list_filter = ["rail", "state"]
     search_fields = ["ref", "bill_no", "rail_bill_id"]
+
+
+@admin.register(PayoutSubmission)
+class PayoutSubmissionAdmin(BackOfficeAdmin):
+    """The product's own book of every key it sent (PAY-S09): platform staff read it beside the rail's."""
+
+    view_roles = PLATFORM_STAFF
+    list_display = ["ref", "rail", "amount", "state", "error_code", "sends", "queries", "created_at", "settled_at"]
+    list_filter = ["rail", "state"]
+    search_fields = ["ref"]
+    exclude = ["transfer"]  # the payee / card account stays out of the page (PAY-C04)
+
+
+@admin.register(RailReconciliation)
+class RailReconciliationAdmin(BackOfficeAdmin):
+    """对账: one row per day, the last run's figures, problems and printed report (issue 19.9)."""
+
+    view_roles = PLATFORM_STAFF
+    list_display = ["day", "ran_at", "bills", "asked", "paid", "problem_count"]
+
+    @admin.display(description=_("problems"))
+    def problem_count(self, obj) -> int:
+        return len(obj.problems)

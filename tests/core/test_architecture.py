@@ -32,6 +32,9 @@ SET_BASED = {
     ("logistics/services.py", "interception_result_apply"): "Parcel.status mirrors the courier's report (no "
                                                             "table); the move is the interception's event",
     ("logistics/services.py", "interception_return_report"): "Parcel.status mirrors the courier's report",
+    ("payouts/provider.py", "submit"): "SandboxTransfer.status is the sandbox rail's own book (what the rail "
+                                       "would say), not a payout's status",
+    ("payouts/provider.py", "cancel"): "SandboxTransfer.status: the sandbox rail cancelling its own transfer",
 }
 
 
