@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.clock import now
@@ -22,6 +24,9 @@ from .models import Payout, PayoutEventType, PayoutStatus, PayoutSubmission, Sub
 from .provider import provider_for, rail_name
 
 logger = logging.getLogger(__name__)
+
+BUYER_TEXT = _("The compensation of %(amount)s yuan for order %(order_no)s was paid at %(paid_at)s, transfer number "
+               "%(transfer_id)s. %(where)s")
 
 # How a page names the rail that paid (the API answers the code).
 RAIL_LABELS = {"sandbox": _("sandbox rail"), "wechat": _("WeChat Pay merchant transfer"),
@@ -44,6 +49,14 @@ class Proof:
     @property
     def rail_label(self) -> str:
         return str(RAIL_LABELS.get(self.rail, self.rail))
+
+    @property
+    def buyer_text(self) -> str:
+        """What the merchant sends the buyer, in the product's language (as the buyer's messages are)."""
+        with translation.override(settings.LANGUAGE_CODE):
+            paid = formats.localize(timezone.localtime(self.paid_at)) if self.paid_at else "-"
+            return str(BUYER_TEXT) % {"amount": self.amount, "order_no": self.order_no, "paid_at": paid,
+                                      "transfer_id": self.transfer_id, "where": self.where_to_find}
 
 
 def succeeded_ref(payout: Payout) -> str | None:
@@ -78,5 +91,10 @@ def payout_proof(*, payout: Payout) -> Proof:
     return Proof(
         payout_id=payout.pk, order_no=payout.order.order_no, rail=booked or rail_name(provider), ref=ref,
         transfer_id=result.transfer_id or ref, paid_at=result.paid_at, amount=result.amount,
-        matches=result.amount == payout.amount, where_to_find=str(arrival_note(payout)), checked_at=now(),
+        matches=result.amount == payout.amount, where_to_find=_in_product_language(arrival_note(payout)), checked_at=now(),
     )
+
+
+def _in_product_language(text) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)

@@ -24,6 +24,7 @@ class PayoutProofSerializer(serializers.Serializer):
     amount_matches = serializers.BooleanField(source="matches", help_text="the rail's amount is the payout's")
     where_to_find = serializers.CharField(help_text="where the buyer finds the money, for the buyer")
     checked_at = serializers.DateTimeField(help_text="when the rail was asked")
+    buyer_text = serializers.CharField(help_text="the proof as a message to send the buyer")
 
 
 class PayoutProofApi(PayoutObjectMixin, APIView):

@@ -37,6 +37,7 @@ def test_pay_r02_proof_of_a_succeeded_payout_is_read_from_the_rail(orders, users
     assert body["ref"] == ref and body["transfer_id"] == f"SANDBOX{booked.pk:012d}"
     assert body["amount"] == "5.00" and body["amount_matches"] is True and body["paid_at"]
     assert "抖音钱包" in body["where_to_find"] and body["checked_at"]
+    assert body["buyer_text"].startswith("您订单 DY1001 的补偿 5.00 元已于") and body["transfer_id"] in body["buyer_text"]
 
 
 def test_pay_r02_proof_is_re_read_at_that_moment_not_taken_from_the_records(orders, users, pay, api):
@@ -82,6 +83,7 @@ def test_pay_r02_admin_page_shows_the_proof_in_words(orders, users, pay, client)
     text = shown.content.decode()
     assert shown.status_code == 200 and 'data-testid="proof-transfer-id"' in text
     assert "SANDBOX" in text and "沙箱通道" in text and "抖音钱包" in text and "5.00" in text
+    assert 'data-testid="proof-buyer-text"' in text and "转账成功" in text
     pending = payout_create(order=orders["DY1029"], data=pay("5.00"), actor=users["dy_admin"])
     refused = client.get(f"/admin/payouts/payout/{pending.pk}/proof/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert 'data-testid="proof-refused"' in refused.content.decode() and "到账凭证" in refused.content.decode()
