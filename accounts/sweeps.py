@@ -2,7 +2,7 @@
 
 import logging
 
-from core.clocks import sweep
+from core.clocks import report, sweep
 
 from .selectors import ledger_drifts
 
@@ -15,4 +15,5 @@ def ledger_verify_sweep() -> int:
     drifts = ledger_drifts()
     for d in drifts:
         logger.error("ledger drift: shop %s %s cached %s summed %s", d.shop_id, d.column, d.cached, d.summed)
+    report(drifts=len(drifts))  # backoffice_ledger_drift reads it from the clock's last run (OPS-02)
     return 0

@@ -17,6 +17,7 @@ MOVED = {
     ("rails", "ShopRail"): "platform",
     ("rails", "RailBill"): "platform",
     ("auth", "Group"): "platform",
+    ("ops", "Status"): "platform",  # 系统状态 (OPS-05)
 }
 ORDER = ["aftersales", "payouts", "logistics", "orders", "notifications", "workbench", "accounts", "platform"]
 

@@ -26,6 +26,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (OPS-01, OPS-02)
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/workbench/", include("workbench.admin_urls")),

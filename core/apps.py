@@ -7,4 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
-        from . import sweeps  # noqa: F401  registers the foundation's sweeps
+        from django.conf import settings
+
+        from . import observability, sweeps  # noqa: F401  registers the foundation's sweeps
+
+        observability.connect_celery_signals()  # OPS-03: the request id travels into tasks
+        if settings.SENTRY_DSN:
+            observability.sentry_init(settings.SENTRY_DSN, environment=settings.SENTRY_ENVIRONMENT,
+                                      release=settings.SENTRY_RELEASE)

@@ -33,7 +33,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     # pending → succeeded: a success the rail reports for a key the payout was sent under (PAY-S09).
     # pending → closed: a WeChat payout still waiting for the buyer's authorization at 7 days (PAY-B03).
     PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING, PayoutStatus.SUCCEEDED, PayoutStatus.CLOSED}),
-    PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED}),
+    # awaiting top-up → pending: topped up, but the WeChat buyer has no openid under the app yet (PAY-B03).
+    PayoutStatus.AWAITING_TOP_UP: frozenset({PayoutStatus.PROCESSING, PayoutStatus.TOP_UP_FAILED,
+                                             PayoutStatus.PENDING}),
     # processing → pending: the rail did not accept the submission (PAY-S01).
     PayoutStatus.PROCESSING: frozenset({PayoutStatus.SUCCEEDED, PayoutStatus.FAILED, PayoutStatus.CLOSED,
                                         PayoutStatus.PENDING}),

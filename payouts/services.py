@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
@@ -27,6 +28,7 @@ from accounts.services import ledger_post, ledger_post_locked, shop_account_lock
 from core.clock import SHANGHAI, now, shanghai_date
 from core.errors import ApplicationError, CommonError
 from core.money import money
+from core.observability import RailCallOutcome, rail_call
 from core.transitions import event_add, transition, transition_allowed
 from notifications import texts
 from notifications.models import Channel
@@ -420,9 +422,19 @@ def _dispatch(submission_id: int, shop_id: int, payout_id: int, *, provider=None
         payout_submission_deliver(submission_id=submission_id)
         return
     try:
-        current_app.send_task(SUBMIT_TASK, args=(submission_id,), retry=False)
+        _enqueue(SUBMIT_TASK, (submission_id,))
     except Exception:  # no broker: the settle sweep sends it by the next clock run
         logger.warning("submission %s: no broker, the settle sweep sends it", submission_id)
+
+
+def _enqueue(name: str, args: tuple) -> None:
+    """Hand a task to the workers, as the deployment's Celery configuration says (a registered task honours
+    `task_always_eager`); no publish retries: without a broker the clock is the recovery path."""
+    task = current_app.tasks.get(name)
+    if task is not None:
+        task.apply_async(args=args, retry=False)
+    else:
+        current_app.send_task(name, args=args, retry=False)
 
 
 def _transfer_of(submission: PayoutSubmission, payout: Payout) -> Transfer:
@@ -461,6 +473,17 @@ def payout_submission_send(*, submission_id: int, provider=None) -> str:
     return _send(submission, payout.pk, provider, _transfer_of(submission, payout).buyer)
 
 
+@contextmanager
+def _rail_call(provider, op: str, rail: str = ""):
+    """A call to a remote rail, timed and counted (OPS-02 `backoffice_rail_*`); an in-process rail (the
+    sandbox) is not a rail call and costs no statement."""
+    if in_process(provider):
+        yield RailCallOutcome()
+        return
+    with rail_call(rail or rail_name(provider), op) as call:
+        yield call
+
+
 def _send(submission: PayoutSubmission, payout_id: int, provider, buyer: str) -> str:
     data = submission.transfer or {}
     transfer = Transfer(ref=submission.ref, payout_id=payout_id, amount=submission.amount,
@@ -469,7 +492,16 @@ def _send(submission: PayoutSubmission, payout_id: int, provider, buyer: str) ->
                         user_name=data.get("user_name", ""))
     sent_at = now()
     try:
-        provider.submit(transfer)
+        with _rail_call(provider, "submit", submission.rail) as call:
+            try:
+                provider.submit(transfer)
+            except SubmissionRefused:
+                call.outcome = "refused"
+                raise
+            except Exception:
+                call.outcome = "unknown"
+                raise
+            call.outcome = "accepted"
     except SubmissionRefused as exc:  # refused for certain: pending (PAY-S01), never resubmitted silently
         payout_submission_refused(payout_id=payout_id, ref=transfer.ref, error_code=exc.code)
         return SubmissionState.REFUSED
@@ -530,7 +562,8 @@ def payout_submission_ask(*, submission: PayoutSubmission, provider=None) -> Pro
     payout_id = submission.payout_id
     provider = provider or provider_for(Payout.objects.values_list("shop_id", flat=True).get(pk=payout_id))
     try:
-        result = provider.query(submission.ref)
+        with _rail_call(provider, "query", submission.rail):
+            result = provider.query(submission.ref)
     except Exception as exc:
         tries = submission.queries + 1
         PayoutSubmission.objects.filter(pk=submission.pk).update(queries=tries, next_query_at=_backoff_at(tries))
@@ -1052,7 +1085,8 @@ def payout_close_at_rail(*, payout_id: int) -> bool:
         if submission.state == SubmissionState.QUEUED and submission.sends == 0:
             continue  # never sent: payout_close voids it under the lock
         try:
-            result = cancel_at_rail(provider, submission.ref)
+            with _rail_call(provider, "cancel", submission.rail):
+                result = cancel_at_rail(provider, submission.ref)
         except Exception as exc:
             logger.warning("payout %s: cancel of %s unanswered (%s); the close waits", payout_id, submission.ref, exc)
             waiting = True

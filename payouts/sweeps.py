@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.clock import now
-from core.clocks import sweep
+from core.clocks import report, sweep
 
 from .models import (
     OPEN_SUBMISSION_STATES,
@@ -79,6 +79,7 @@ def _drain(candidates: Callable[[], QuerySet], act: Callable[[int], bool], name:
         ids = list(candidates().filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH])
         if not ids:
             FAILURES[name] = failed
+            report(failed_rows=failed)  # kept on the clock's ClockRun row (系统状态)
             if failed:
                 logger.error("sweep %s: %s rows failed (logged above), %s moved", name, failed, moved)
             return moved

@@ -45,9 +45,12 @@ INSTALLED_APPS = [
     "workbench",
     "platforms",
     "platforms.exports_import",  # CON-08: importing the platforms' order export files (its own templates, command)
+    "ops",  # SPEC §15: /healthz, /readyz, /metrics and 系统状态; nothing imports it
 ]
 
 MIDDLEWARE = [
+    "core.observability.RequestLogMiddleware",  # OPS-03: request id, one JSON line per request; first, sees all
+    "ops.middleware.ProbeMiddleware",  # OPS-01: /healthz, /readyz before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -104,6 +107,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: short OLTP statements whose row estimates cross jit_above_cost paid 300+ ms compiling code
     # (an admin search at 1 M payouts: 375 ms of JIT for 2 rows; issue 14, bench/lists.py).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # A database that does not answer fails a connection (and /readyz, OPS-01) in seconds, not a TCP timeout.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for the writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -274,16 +279,43 @@ CELERY_BEAT_SCHEDULE = {
     # NTF-04: reship requests the clock approves within 6 h: a station message to the main account, once each.
     "reship_auto_approve_soon": {"task": "core.tasks.run_sweep_task", "schedule": 300.0,
                                  "args": ("reship_auto_approve_soon",)},
+    # OPS-05: rail-call records (系统状态's recent outcomes) are kept 7 days; the counters stay.
+    "rail_calls_purge": {"task": "core.tasks.run_sweep_task", "schedule": 3600.0, "args": ("rail_calls_purge",)},
 }
 
+# OPS-03: one JSON line per request and per task (python-json-logger), each with the request id, user and
+# shop (core.observability.ContextFilter), every value scrubbed of secrets by the formatter.
+# LOG_FORMAT=text gives scrubbed plain lines for a terminal.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "filters": {"context": {"()": "core.observability.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "core.observability.JsonFormatter", "timestamp": True,
+                 "format": "%(levelname)s %(name)s %(message)s %(request_id)s %(user)s %(shop)s"},
+        "text": {"()": "core.observability.TextFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "text" if LOG_FORMAT == "text" else "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # urllib3's debug lines carry whole request URLs — Douyin's carry the access token (CON-07, SEC): never.
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    # django.server repeats each request line of runserver; backoffice.request already logs it.
+    "loggers": {"urllib3": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
 }
+# Celery workers log through the same LOGGING (JSON lines) instead of replacing the root logger's handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# OPS-02: /metrics answers `Authorization: Bearer <METRICS_TOKEN>`, or any caller from METRICS_ALLOWED_NETWORKS
+# (CIDRs, e.g. 10.0.0.0/8 for the Prometheus server's network). Neither set: /metrics answers nobody.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# OPS-04: errors of web requests and tasks go to Sentry when SENTRY_DSN is set (core.observability.sentry_init).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
 
 # Small payouts: the payment rail adapter and the shared secret of its signed callbacks (PAY-S07).
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payouts.provider.SandboxProvider")

@@ -13,6 +13,7 @@ STORAGES = {
 # DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (the proxy must set and strip that header) so Django
 # knows the request was HTTPS; DJANGO_SSL_REDIRECT=false only where the proxy already redirects.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus scrapes over the private network (OPS-02)
 if env("DJANGO_SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = (env("DJANGO_SECURE_PROXY_SSL_HEADER"), "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)

@@ -179,6 +179,12 @@ def buyer_openid(*, app_id: str, buyer_id: int) -> str:
             .values_list("openid", flat=True).first() or "")
 
 
+def buyer_wechat_identity(*, app_id: str, buyer_id: int) -> tuple[str, str]:
+    """(openid, real name) of the buyer under `app_id` in one read; ("", "") before the buyer authorized."""
+    row = BuyerWechatIdentity.objects.filter(app_id=app_id, buyer_id=buyer_id).values_list("openid", "real_name").first()
+    return row or ("", "")
+
+
 def buyer_real_name(*, app_id: str, buyer_id: int) -> str:
     return (BuyerWechatIdentity.objects.filter(app_id=app_id, buyer_id=buyer_id)
             .values_list("real_name", flat=True).first() or "")

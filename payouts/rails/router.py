@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import SandboxTransfer
 from ..provider import Payee, ProviderResult, SandboxProvider, Transfer
-from .models import Rail, RailBill, buyer_openid, buyer_real_name
+from .models import Rail, RailBill, buyer_wechat_identity
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,8 @@ class ShopRailProvider:
 
     def payee(self, buyer_id: int, amount: Decimal) -> Payee:
         if self.config.rail == Rail.WECHAT:
-            openid = buyer_openid(app_id=self.config.wechat_appid, buyer_id=buyer_id)
-            name = buyer_real_name(app_id=self.config.wechat_appid, buyer_id=buyer_id) \
-                if openid and amount >= WECHAT_REAL_NAME_FROM else ""
+            openid, name = buyer_wechat_identity(app_id=self.config.wechat_appid, buyer_id=buyer_id)
+            name = name if openid and amount >= WECHAT_REAL_NAME_FROM else ""
             return Payee(identity=openid, rail=Rail.WECHAT, user_name=name, identity_needed=not openid)
         return Payee(identity="", rail=self.config.rail)
 

@@ -29,6 +29,10 @@ GLOBAL_MODELS = {
     "accounts.HistoricalCalendarDay",
     "orders.Category",
     "workbench.ScenarioActivity",  # the scenario loader's record of applied activity keys (no page, no API)
+    # Operations (OPS-02, OPS-05): read only by /metrics and 系统状态 (platform staff); no admin, no API.
+    "core.ClockRun",
+    "core.RailCall",
+    "core.RailCallTotal",
 }
 
 

@@ -333,16 +333,16 @@ def test_issue21_a_rail_taking_10s_does_not_slow_post_payouts(demo, settings):
     client.credentials(HTTP_AUTHORIZATION="Token tok-dy_admin")
     client.get("/api/v1/shop/balance/")  # warm up: the token's last use, the URL resolver
     sent = []
-    from celery import current_app
+    import payouts.services as services
 
-    original = current_app.send_task
-    current_app.send_task = lambda name, args=(), **kw: sent.append((name, args))
+    original = services._enqueue
+    services._enqueue = lambda name, args: sent.append((name, args))  # the broker: the worker takes it below
     try:
         started = time.monotonic()
         response = client.post("/api/v1/payouts/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="slow-rail-1")
         took = time.monotonic() - started
     finally:
-        current_app.send_task = original
+        services._enqueue = original
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "processing"
     assert took < 0.1, f"POST /payouts/ took {took * 1000:.0f} ms"
@@ -466,3 +466,20 @@ def test_reconciliation_flags_a_paid_bill_without_a_succeeded_payout_and_two_pai
     before = Notification.objects.count()
     reconcile_rails()  # the next hour: kept, not flagged again
     assert Notification.objects.count() == before
+
+
+def test_pay_b03_a_topped_up_scan_payout_for_a_buyer_without_openid_waits_pending(orders, users, pay, wechat_like):
+    """PAY-B03: a scan payout topped up for a WeChat buyer with no openid is pending (buyer_identity_needed),
+    not sent to nobody; it goes once the openid is known."""
+    from payouts.services import top_up_paid
+
+    scan = payout_create(order=orders["PDD2011"], data=pay("5.00", pay_method="scan", scan_channel="wechat"),
+                         actor=users["pdd_admin"])
+    assert scan.status == "awaiting_top_up"
+    top_up_paid(payout=scan, actor=users["pdd_admin"])
+    scan.refresh_from_db()
+    assert (scan.status, scan.pending_reason) == ("pending", "buyer_identity_needed")
+    assert not PayoutSubmission.objects.filter(payout=scan).exists()
+    wechat_like.openids[scan.order.buyer_id] = "oWX_scan"
+    assert payout_buyer_identity_known(payout_id=scan.pk)
+    assert PayoutSubmission.objects.get(payout=scan).transfer["buyer"] == "oWX_scan"

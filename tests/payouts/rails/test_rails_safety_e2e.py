@@ -223,3 +223,28 @@ def test_pay_s12_the_fakes_refuse_below_the_minimum_like_the_rails(rails):
     assert rails.alipay._transfer({"out_biz_no": "PO1-1", "trans_amount": "0.05", "product_code": "TRANS_ACCOUNT_NO_PWD",
                                    "payee_info": {"identity": "a@example.com"}}, "")["sub_code"] == \
         "EXCEED_LIMIT_SM_MIN_AMOUNT"
+
+
+def test_pay_s11_the_outside_probes_of_issue_19_move_nothing_on_a_real_rail(rails, create, orders, users, pay):
+    """PAY-S11, the two probes of issue 19: (1) a sandbox-signed `failed` callback for a payout of a shop on the
+    WeChat rail answers 404 and moves nothing — no account card, so no Alipay retry can pay twice; (2) a
+    sub-account calling sandbox/top-ups/{id}/pay/ on a scan payout of that shop answers 404 and the rail pays
+    nobody."""
+    from rest_framework.test import APIClient
+
+    from tests.payouts.api_support import signed_callback
+
+    payout = create("PDD2001", "5.00")
+    client = APIClient()
+    answer = signed_callback(client, {"ref": f"PO{payout.pk}-1", "status": "failed", "error_code": "ACCOUNT_INVALID"})
+    assert answer.status_code == 404
+    payout.refresh_from_db()
+    assert payout.status == "processing" and not payout.cards.exists()
+    scan = payout_create(order=orders["PDD2011"], data=pay("5.00", pay_method="scan", scan_channel="wechat"),
+                         actor=users["pdd_admin"])
+    client.credentials(HTTP_AUTHORIZATION="Token tok-pdd_cs1")
+    answer = client.post(f"/api/v1/sandbox/top-ups/{scan.pk}/pay/", HTTP_IDEMPOTENCY_KEY="probe-top-up")
+    assert answer.status_code == 404
+    scan.refresh_from_db()
+    assert scan.status == "awaiting_top_up"
+    assert rails.wechat.payments == [] and rails.alipay.payments == [] and rails.alipay.orders == {}
