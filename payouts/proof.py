@@ -4,7 +4,7 @@ the product recorded), with where the buyer finds the money (the same line as th
 
 The rail is asked about the business key the payout succeeded under (the `ref` of its `succeeded` event; the
 submission book's first paid key otherwise) through the shop's provider (`provider_for(shop).query(ref)`),
-whose clients carry their own timeouts."""
+whose clients carry their own timeouts; a remote rail's call is timed and counted (`core.observability.rail_call`)."""
 
 import datetime as dt
 import logging
@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core.clock import now
 from core.errors import ApplicationError
+from core.observability import rail_call
 
 from .arrival import arrival_note
 from .errors import PayoutError
 from .models import Payout, PayoutEventType, PayoutStatus, PayoutSubmission, SubmissionState
-from .provider import provider_for, rail_name
+from .provider import in_process, provider_for, rail_name
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,13 @@ def payout_proof(*, payout: Payout) -> Proof:
     if not ref:
         raise ApplicationError(PayoutError.PROOF_NOT_CONFIRMED)
     provider = provider_for(payout.shop_id)
+    booked = PayoutSubmission.objects.filter(payout=payout, ref=ref).values_list("rail", flat=True).first()
     try:
-        result = provider.query(ref)
+        if in_process(provider):  # the sandbox: not a remote call
+            result = provider.query(ref)
+        else:  # timed and counted like every remote rail call (OPS-02)
+            with rail_call(booked or rail_name(provider), "query"):
+                result = provider.query(ref)
     except Exception:  # unreachable, a timeout, an answer that cannot be trusted: nothing to show
         logger.warning("proof of payout %s: the rail could not be asked about %s", payout.pk, ref, exc_info=True)
         raise ApplicationError(PayoutError.RAIL_UNAVAILABLE) from None
@@ -87,7 +93,6 @@ def payout_proof(*, payout: Payout) -> Proof:
         logger.warning("proof of payout %s: the rail answers %s %s for %s", payout.pk, result.status,
                        result.error_code, ref)
         raise ApplicationError(PayoutError.PROOF_NOT_CONFIRMED)
-    booked = PayoutSubmission.objects.filter(payout=payout, ref=ref).values_list("rail", flat=True).first()
     return Proof(
         payout_id=payout.pk, order_no=payout.order.order_no, rail=booked or rail_name(provider), ref=ref,
         transfer_id=result.transfer_id or ref, paid_at=result.paid_at, amount=result.amount,

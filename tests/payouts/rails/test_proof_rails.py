@@ -3,6 +3,7 @@ succeeded under — WeChat's transfer_bill_no and update_time, Alipay's pay_fund
 
 import pytest
 
+from core.models import RailCall
 from payouts.models import Payout
 from payouts.rails.common import bill_no
 from payouts.services import payout_card_submit, payout_continue, payout_create
@@ -36,7 +37,9 @@ def test_pay_r02_wechat_proof_is_the_bill_as_wechat_answers_it_now(rails, start,
     number = bill_no(ref(payout))
     rails.wechat.advance(number)
     assert deliver.wechat(payout.shop_id, *rails.wechat.callback(number)).status_code == 204
+    asked = RailCall.objects.filter(rail="wechat", op="query").count()
     body = api("tok-dy_admin").get(f"/api/v1/payouts/{payout.pk}/proof/").json()
+    assert RailCall.objects.filter(rail="wechat", op="query").count() == asked + 1  # timed and counted (OPS-02)
     bill = rails.wechat.bills[number]
     assert body["rail"] == "wechat" and body["ref"] == ref(payout)
     assert body["transfer_id"] == bill["transfer_bill_no"]
