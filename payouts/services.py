@@ -475,8 +475,8 @@ def payout_submission_send(*, submission_id: int, provider=None) -> str:
 
 @contextmanager
 def _rail_call(provider, op: str, rail: str = ""):
-    """A call to a remote rail, timed and counted (OPS-02 `backoffice_rail_*`); an in-process rail (the
-    sandbox) is not a rail call and costs no statement."""
+    """A call to a remote rail, timed and counted (OPS-02 `backoffice_rail_*`); a call to an in-process rail is
+    not a rail call and costs no statement."""
     if in_process(provider):
         yield RailCallOutcome()
         return

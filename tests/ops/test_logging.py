@@ -173,14 +173,16 @@ def test_ops_03_request_id_travels_into_the_tasks_a_request_enqueues(lines):
         response = RequestLogMiddleware(view)(request)
         assert response["X-Request-ID"] == "req-into-task-42"
         for _ in range(100):
-            if any(line["logger"] == "backoffice.task" for line in lines()):
+            # the echo task's own task line (messages other tests left in the queue may come first)
+            if any(line["logger"] == "backoffice.task" and line.get("task") == "tests.ops.echo_task"
+                   for line in lines()):
                 break
             import time
 
             time.sleep(0.1)
     written = lines()
     [echo] = [line for line in written if line["logger"] == "tests.echo"]
-    [task] = [line for line in written if line["logger"] == "backoffice.task"]
+    [task] = [line for line in written if line["logger"] == "backoffice.task" and line.get("task") == "tests.ops.echo_task"]
     assert echo["request_id"] == task["request_id"] == "req-into-task-42"
     assert task["task"] == "tests.ops.echo_task" and task["outcome"] == "success" and task["duration_ms"] >= 0
     assert all("[redacted]" not in line["message"] for line in written)  # task ids and timings stay readable
