@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def row_counts() -> dict[str, int]:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.managed}
 
 
 def test_demo_loads_with_every_role_and_a_clean_ledger(demo):
