@@ -19,6 +19,7 @@ from core import labels
 from core.admin import BackOfficeAdmin
 from core.errors import ApplicationError
 from core.tenancy import scope_queryset
+from notifications.selectors import notification_list_about
 from orders.couriers import COURIER_CHOICES
 from orders.models import Order
 
@@ -221,15 +222,14 @@ class TicketAdmin(BackOfficeAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         ticket = get_object_or_404(self.get_queryset(request).select_related("order", "shop", "buyer"), pk=pk)
-        pack = ticket_evidence_pack(ticket=ticket)
         if request.GET.get("format") == "json":
+            pack = ticket_evidence_pack(ticket=ticket)
             response = HttpResponse(json.dumps(pack, ensure_ascii=False, indent=2),
                                     content_type="application/json; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="ticket-{ticket.pk}-evidence.json"'
             return response
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "ticket": ticket,
-                   "pack": pack, "timeline_rows": _timeline(ticket), "title": _("Evidence pack"),
-                   "pack_json": json.dumps(pack, ensure_ascii=False, indent=2)}
+                   "timeline_rows": _timeline(ticket), "title": _("Evidence pack"), **_evidence_words(ticket)}
         return TemplateResponse(request, "admin/aftersales/ticket/evidence.html", context)
 
     def open_entry_lookup_view(self, request):
@@ -362,3 +362,17 @@ class ReshipPenaltyAdmin(BackOfficeAdmin):
     list_select_related = ("ticket", "shop")
     fields = ("created_at", "ticket", "shop", "ship_deadline", "coupon_amount", "charged_from")
     readonly_fields = fields
+
+
+def _evidence_words(ticket) -> dict:
+    """The evidence pack as the page reads it: labels and local times, never codes or raw JSON (SEC-06); the
+    JSON itself is the download."""
+    return {
+        "order": ticket.order,
+        "parcels": list(ticket.order.parcels.all()),
+        "tracking_courier": dict(COURIER_CHOICES).get(ticket.courier, ticket.courier),
+        "penalties": [{"deadline": p.ship_deadline, "amount": p.coupon_amount,
+                       "charged_from": labels.value_label("charged_from", p.charged_from, "ticket")}
+                      for p in ticket.penalties.all()],
+        "notifications": list(notification_list_about(about=ticket)),
+    }

@@ -97,9 +97,13 @@ class InboxAdmin(BackOfficeAdmin):
     list_display_links = ("title",)
     list_filter = (UnreadFilter, KindFilter)
     ordering = (F("read_at").desc(nulls_first=True), "-created_at", "-id")
-    fields = ("created_at", "kind", "title", "body", "about_link", "order", "read_at")
+    fields = ("created_at", "kind_label", "title", "body", "about_link", "order", "read_at")
     readonly_fields = fields
     actions = ("mark_read",)
+
+    @admin.display(description=_("message kind"))
+    def kind_label(self, obj):
+        return INBOX_KINDS.get(obj.kind, obj.title)  # the label, never the code (SEC-06)
     change_list_template = "admin/notifications/inboxmessage/change_list.html"
 
     def get_queryset(self, request):

@@ -8,6 +8,7 @@ request sends it: the buyer reads Chinese even when an operator working in Engli
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -20,19 +21,29 @@ class Text:
     body: Promise
 
     def render(self, **params) -> tuple[str, str]:
-        """(title, body) in the product's language, the body's placeholders filled from `params`."""
+        """(title, body) in the product's language, the body's placeholders filled from `params`. A coded value
+        (a `TextChoices` member: a failure reason, a status) reads as its label, never as its code (SEC-06)."""
+        params = {k: v.label if isinstance(v, models.Choices) else v for k, v in params.items()}
         with translation.override(settings.LANGUAGE_CODE):
             return str(self.title), str(self.body) % params
 
 
 # Small payouts (PAY-S04, PAY-C01, PAY-C02)
 
-PAYOUT_SUCCEEDED = Text(  # to the buyer, app and WeChat: 「商家补偿转账通知」
+PAYOUT_SUCCEEDED = Text(  # to the buyer, app and WeChat: 「商家补偿转账通知」, with where the money is or when it arrives
     "payout_succeeded",
     _("Compensation transfer from the shop"),
-    _("The shop “%(shop)s” transferred you %(amount)s yuan in compensation, order %(order_no)s. "
+    _("The shop “%(shop)s” transferred you %(amount)s yuan in compensation, order %(order_no)s. %(arrival)s "
       "Message: %(message)s"),
 )
+# The `arrival` of PAYOUT_SUCCEEDED (payouts.arrival.arrival_note): Douyin says where the money is (抖音钱包),
+# Pinduoduo when it arrives (by the shop's balance at once, by a scan within 5 minutes to 1 hour, after an
+# account card within 2 hours to Alipay and in 1 to 3 days to a bank card).
+ARRIVAL_DOUYIN_WALLET = _("The money is in your Douyin wallet: 【抖音】-【我】-【右上角】-【钱包】-【我的零钱】.")
+ARRIVAL_BALANCE = _("It reaches your payment account at once (sometimes a few minutes later).")
+ARRIVAL_SCAN = _("It reaches your payment account within 5 minutes to 1 hour.")
+ARRIVAL_ALIPAY = _("It reaches your Alipay account within 2 hours.")
+ARRIVAL_BANK_CARD = _("It reaches your bank card in 1 to 3 days.")
 PAYOUT_FAILED_BUYER = Text(  # to the buyer, app: contact the platform
     "payout_failed",
     _("Compensation payment failed"),

@@ -15,7 +15,8 @@ from .couriers import COURIER_CHOICES
 class Category(models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=128, blank=True)
-    reship_enabled = models.BooleanField(_("reship enabled"), default=False, help_text=_("RS-01: rolled out by category."))
+    reship_enabled = models.BooleanField(_("reship enabled"), default=False, help_text=_(
+        "Reship (补寄) is rolled out category by category: buyers of this category's goods may ask for one."))
 
     class Meta:
         verbose_name = _("category")

@@ -4,20 +4,28 @@ order sync would (API.md "Scenario loader").
 The whole file is checked first; any error names the bad field's path
 (`shops[0].orders[3].paid_amount: not a decimal`) and nothing is written. Then everything is applied
 in one transaction. Rows are written only where a value differs, so loading the same file twice
-changes nothing (no row, no ledger entry, no log line).
+changes nothing (no row, no ledger entry, no log line). A shop's `balance`, `frozen` and `deposit` are its
+opening figures: they apply when the shop gets its account, and never move an existing shop's money.
+
+A time is absolute (ISO 8601 with an offset) or relative to when the file is loaded (`"-10d"`, `"-2h"`,
+`"-9d-23h-48m"`, `"now"`), so that a demo never ages. An order's relative times are resolved against the moment
+the order was first loaded (recovered from its stored `created_at` when that is relative too), so loading the
+same file again later changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, User
+from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
 from accounts.tokens import token_digest
 from core.money import parse_money
@@ -27,6 +35,33 @@ from .events import order_sync_updated_event, order_synced_event
 from .models import Category, Order, OrderItem, Outlet, Parcel, PlatformShippingRefund
 
 IGNORED_KEYS = {"note"}
+
+
+RELATIVE = re.compile(r"^(?:now|(?:[+-]\d{1,5}[dhm])+)$")
+RELATIVE_PART = re.compile(r"([+-])(\d{1,5})([dhm])")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A time relative to when the file is loaded (`"-10d"`, `"-2h"`, `"-9d-23h-48m"`, `"now"`)."""
+
+    offset: dt.timedelta
+
+    @classmethod
+    def parse(cls, text: str) -> Relative | None:
+        if not RELATIVE.match(text):
+            return None
+        offset = dt.timedelta()
+        for sign, number, unit in RELATIVE_PART.findall(text):
+            part = dt.timedelta(**{UNITS[unit]: int(number)})
+            offset += part if sign == "+" else -part
+        return cls(offset)
+
+
+def resolve(value, anchor: dt.datetime):
+    """A parsed time as stored: absolute as it is, relative from `anchor`."""
+    return anchor + value.offset if isinstance(value, Relative) else value
 
 
 class ScenarioError(Exception):
@@ -120,15 +155,20 @@ class _Checker:
             return None
         return amount
 
-    def time(self, data: dict, key: str, path: str, *, required: bool = True) -> dt.datetime | None:
+    def time(self, data: dict, key: str, path: str, *, required: bool = True) -> dt.datetime | Relative | None:
         value = data.get(key)
         if value is None:
             if required:
                 self.fail(f"{path}.{key}", "required")
             return None
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if isinstance(value, str) and (relative := Relative.parse(value.strip())) is not None:
+            return relative
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
         if parsed is None:
-            self.fail(f"{path}.{key}", "not an ISO 8601 time")
+            self.fail(f"{path}.{key}", 'not an ISO 8601 time nor a relative one ("-10d", "-2h", "-9d-23h-48m")')
             return None
         if parsed.tzinfo is None:
             self.fail(f"{path}.{key}", "time without an offset")
@@ -381,9 +421,10 @@ def _upsert(model: type[models.Model], lookup: dict, values: dict) -> tuple[mode
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, loaded_at: dt.datetime) -> None:
         self.counts: dict[str, int] = {}
         self.errors: list[str] = []
+        self.loaded_at = loaded_at
 
     def count(self, what: str, created: bool, changed: list[str] | bool) -> None:
         if created:
@@ -443,11 +484,15 @@ class _Writer:
 
     def order(self, shop: Shop, o: dict, path: str, buyers: dict[str, User], categories: dict[str, Category],
               outlets: dict[str, Outlet]) -> None:
-        existing = Order.objects.filter(order_no=o["order_no"]).only("shop_id").first()
+        existing = Order.objects.filter(order_no=o["order_no"]).only("shop_id", "created_at").first()
         if existing is not None and existing.shop_id != shop.pk:
             self.errors.append(f"{path}.order_no: {o['order_no']!r} belongs to another shop")
             return
-        values = {k: o[k] for k in (
+        # Relative times count from when the order was first loaded: a later load resolves them the same way.
+        anchor = self.loaded_at
+        if existing is not None and isinstance(o["created_at"], Relative):
+            anchor = existing.created_at - o["created_at"].offset
+        values = {k: resolve(o[k], anchor) for k in (
             "source_app", "payment", "status", "deposit_presale", "goods_kind", "local_life", "cross_border",
             "created_at", "paid_at", "paid_amount", "confirmed_receipt_at", "group_formed_at", "refund_state")}
         values.update(shop=shop, buyer=buyers[o["buyer"]], category=categories[o["category"]])
@@ -471,15 +516,17 @@ class _Writer:
             _, c, ch = _upsert(Parcel, {"tracking_no": p["tracking_no"]}, values)
             self.count("parcels", c, ch)
         for r in o["platform_shipping_refunds"]:
-            _, c = PlatformShippingRefund.objects.get_or_create(order=order, at=r["at"], amount=r["amount"])
+            _, c = PlatformShippingRefund.objects.get_or_create(order=order, at=resolve(r["at"], anchor),
+                                                                amount=r["amount"])
             self.count("shipping refunds", c, False)
 
 
-def load_scenario(data: Any) -> dict[str, int]:
-    """Check, then apply `data` in one transaction. Returns counts of rows created and updated."""
+def load_scenario(data: Any, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Check, then apply `data` in one transaction. Returns counts of rows created and updated. `now`: the
+    moment relative times count from (default: the current time)."""
     profiles_ensure_defaults()
     parsed = _parse(data)
-    writer = _Writer()
+    writer = _Writer(now or timezone.now())
     with transaction.atomic():
         categories = {}
         for cat in parsed["categories"]:
@@ -511,9 +558,12 @@ def load_scenario(data: Any) -> dict[str, int]:
             values["profile"] = profiles[s["profile"]]
             shop, c, ch = _upsert(Shop, {"key": s["key"]}, values)
             writer.count("shops", c, ch)
-            # A field left out of the file (None) leaves the figure as it is.
-            entry = shop_account_sync(shop=shop, balance=s["balance"], frozen=s["frozen"], deposit=s["deposit"])
-            writer.count("ledger entries", entry is not None, False)
+            # The file gives a new shop its opening figures (one `sync` ledger entry); an existing shop's money
+            # moves only through the ledger, so loading again never undoes what happened since (a field left
+            # out of the file, None, leaves the figure as it is).
+            if not ShopAccount.objects.filter(shop=shop).exists():
+                entry = shop_account_sync(shop=shop, balance=s["balance"], frozen=s["frozen"], deposit=s["deposit"])
+                writer.count("ledger entries", entry is not None, False)
             for j, u in enumerate(s["users"]):
                 user = writer.person(u, f"{path}.users[{j}]", role=u["role"], shop=shop)
                 if u["quota"] is not None and not writer.errors:

@@ -50,11 +50,15 @@ class PayoutsConfig(AppConfig):
         labels.register_values("pay_method", PayMethod)
         labels.register_subject_params("payout", reason=_("failure reason"))
         labels.register_subject_values("payout", "reason", FailureReason)
+        # The order's log says why a payout failed in the same words (its `reason` there is the failure reason).
+        labels.register_subject_values("order", "reason", {k: v for k, v in FailureReason.choices if k != "other"})
         labels.register_values("reported", PayoutStatus)
         labels.register_subject_values("payout", "status", PayoutStatus)
         labels.register_values("channel", {**dict(ScanChannel.choices), **dict(CardChannel.choices)})
         labels.register_values("source", PayoutSource)
         labels.register_values("payout_type", PayoutType)
         labels.register_values("why", {"an earlier attempt": _("an earlier attempt")})
+        from .labels import ERROR_CODES
+        labels.register_values("error_code", ERROR_CODES)
         labels.register_times("expires_at", "return_due_at")
         labels.register_hidden("card")

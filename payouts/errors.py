@@ -75,6 +75,20 @@ class PayoutError:
         "scan_not_supported", "该平台不支持扫码打款", "Scan-to-pay is not available on this platform.", "PAY-Q01")
     PRODUCT_NOT_IN_ORDER = _e(
         "product_not_in_order", "关联商品不属于该订单", "The related product is not an item of the order.", "PAY-F02")
+    PAYOUT_NOT_SUCCEEDED = _e(
+        "payout_not_succeeded", "只有打款成功的打款才有到账凭证", "Only a succeeded payout has a proof of payment.",
+        "PAY-R02", status=409)
+    PROOF_NOT_CONFIRMED = _e(
+        "proof_not_confirmed", "打款通道此刻未确认这笔打款已到账,请稍后再试或联系平台客服",
+        "The rail does not confirm this payout as paid right now; try again later or contact the platform.",
+        "PAY-R02", status=409)
+    RAIL_UNAVAILABLE = _e(
+        "rail_unavailable", "打款通道暂时无法查询,请稍后再试", "The payment rail cannot be asked right now; try again later.",
+        "PAY-R02", status=503)
+    OFF_PLATFORM_CONTACT = _e(
+        "off_platform_contact", "严禁索要及添加消费者支付宝/微信/QQ 等账号:打款原因和给买家的留言不能索要站外账号或联系方式",
+        "Never ask for or add the buyer's Alipay, WeChat, QQ or other accounts: the reason and the message to the "
+        "buyer may not ask for an off-platform account or contact.", "PAY-F06")
     PAYOUT_NOT_PENDING = _e(
         "payout_not_pending", "该打款不是待打款状态,无法继续打款", "Only a pending payout can be continued.", "PAY-S02",
         status=409)

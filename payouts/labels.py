@@ -19,3 +19,28 @@ Q04_REASONS = {
 
 def q04_reasons(codes: list[str]) -> list[str]:
     return [str(Q04_REASONS.get(code, code)) for code in codes]
+
+
+# A rail's failure code (a payout event's `error_code`) as the timeline reads it (SEC-06: never the code).
+ERROR_CODES = {
+    "ACCOUNT_INVALID": _("the buyer's receiving account is invalid"),
+    "NAME_MISMATCH": _("the account holder's name does not match"),
+    "ACCOUNT_FROZEN": _("the buyer's receiving account is frozen"),
+    "SYSTEM_BUSY": _("the payment rail was busy"),
+    "TIMEOUT": _("the payment rail did not answer in time"),
+    "FREQUENCY_LIMITED": _("too many requests to the payment rail"),
+    "RISK_REJECTED": _("refused by the payment rail's risk control"),
+    "QUOTA_EXCEEDED": _("over the payment rail's limit"),
+    "NOT_FOUND": _("the payment rail has no such transfer"),
+    "CANCELLED": _("cancelled at the payment rail"),
+}
+ERROR_CLASS_LABELS = {
+    "buyer_fixable": _("the buyer's receiving account cannot take it"),
+    "transient": _("the payment rail was busy"),
+    "terminal": _("refused by the payment rail"),
+}
+
+
+def error_code_labels(classes: dict[str, str]) -> dict:
+    """Labels of a rail's own codes by what they mean (`classes`: code → buyer_fixable / transient / terminal)."""
+    return {code: ERROR_CLASS_LABELS[kind] for code, kind in classes.items() if kind in ERROR_CLASS_LABELS}

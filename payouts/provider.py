@@ -46,6 +46,8 @@ class ProviderResult:
     package_info: str = ""  # WeChat WAIT_USER_CONFIRM: what the buyer's confirm step needs (PAY-B04)
     confirm_deadline: object = None  # …and until when (a datetime)
     amount: Decimal | None = None  # the amount the rail reports (callbacks are checked against it, PAY-S11)
+    transfer_id: str = ""  # the rail's own id of the transfer (WeChat transfer_bill_no, Alipay pay_fund_order_id)
+    paid_at: object = None  # when the rail says it paid (a datetime), for the proof of payment (PAY-R02)
 
     @property
     def waiting_for_buyer(self) -> bool:
@@ -173,7 +175,8 @@ class SandboxProvider:
         if transfer is None:
             return ProviderResult("failed", "NOT_FOUND")
         status, _, code = transfer.status.partition(":")
-        return ProviderResult(status, code)
+        return ProviderResult(status, code, amount=transfer.amount, transfer_id=f"SANDBOX{transfer.pk:012d}",
+                              paid_at=transfer.created_at if status == "succeeded" else None)
 
     def cancel(self, ref: str) -> ProviderResult:
         """A transfer still processing is cancelled (PAY-S10); a final one stays as it is."""

@@ -39,6 +39,8 @@ from orders.models import Order
 from orders.services import order_lock
 
 from . import hooks
+from .arrival import arrival_note
+from .contacts import off_platform_contact_check
 from .errors import PayoutError
 from .models import (
     OPEN_SUBMISSION_STATES,
@@ -137,7 +139,7 @@ def _notify(payout: Payout, text: texts.Text, *channels: str, to_buyer: bool = T
 
 
 def _validate_input(data: PayoutInput, order: Order) -> None:
-    """PAY-F01..F03 and the pay method; malformed input is 400 `invalid` with the fields, a product that is
+    """PAY-F01..F03, F06 and the pay method; malformed input is 400 `invalid` with the fields, a product that is
     not the order's is PAY-F02's own code."""
     fields = {}
     if data.type not in PayoutType.values:
@@ -156,6 +158,7 @@ def _validate_input(data: PayoutInput, order: Order) -> None:
         fields["scan_channel"] = ["wechat or alipay with scan"]
     if fields:
         raise ApplicationError(CommonError.INVALID, extra={"fields": fields})
+    off_platform_contact_check(reason=data.reason, buyer_message=data.buyer_message)  # PAY-F06
     if data.product_id and not order.items.filter(product_id=data.product_id).exists():
         raise ApplicationError(PayoutError.PRODUCT_NOT_IN_ORDER)
 
@@ -770,7 +773,8 @@ def _succeed(payout: Payout, *, source: str, ref: str) -> None:
                     amount=str(payout.amount))
     # PAY-S04: app message and WeChat 「商家补偿转账通知」.
     _notify(payout, texts.PAYOUT_SUCCEEDED, Channel.APP, Channel.WECHAT, shop=payout.shop.name,
-            amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message)
+            amount=payout.amount, order_no=payout.order.order_no, message=payout.buyer_message,
+            arrival=arrival_note(payout))
 
 
 def _flag(payout: Payout, reason: str, event: str, **params) -> None:
@@ -839,7 +843,7 @@ def _fail(payout: Payout, *, reason: str, error_code: str, source: str) -> None:
     # PAY-S04: the buyer is told to contact the platform; the shop gets a station message (站内信).
     _notify(payout, texts.PAYOUT_FAILED_BUYER, Channel.APP, amount=payout.amount)
     _notify(payout, texts.PAYOUT_FAILED_SHOP, Channel.STATION, to_buyer=False, order_no=payout.order.order_no,
-            amount=payout.amount, reason=reason)
+            amount=payout.amount, reason=FailureReason(reason))  # the label, never the code (SEC-06)
     inbox_send(texts.PAYOUT_FAILED_SHOP, shop_id=payout.shop_id, to=(Role.MAIN, payout.applicant_id), order_id=payout.order_id,
                about=payout, order_no=payout.order.order_no, amount=payout.amount,
                reason=FailureReason(reason).label)  # NTF-01

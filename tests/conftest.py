@@ -16,14 +16,19 @@ The collection order puts the database tests without the demo before those with 
 tests with it before those without, so each worker loads the demo once and restores it a few times.
 """
 
+import datetime as dt
 import json
 import pathlib
+from zoneinfo import ZoneInfo
 
 import pytest
 from rest_framework.test import APIClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "scenario.json"
+# The moment the tests load the demo at: its times are relative to the load ("-10d", "-2h"), so the tests fix
+# the load at the demo's "today" and the orders keep the dates they assert on (tests.aftersales.helpers.NOW).
+DEMO_LOADED_AT = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 # What the test database holds, committed: "migrated" (default profiles, content types, permissions),
 # "flushed" (as a transactional test leaves it: no rows but content types and permissions), "demo"
@@ -128,7 +133,7 @@ def _commit_demo() -> None:
                 with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} FROM STDIN") as copy:
                     copy.write(data)
     else:
-        load_scenario(demo_data())
+        load_scenario(demo_data(), now=DEMO_LOADED_AT)
         if postgres:
             with connection.cursor() as cursor:
                 for table in _tables(connection):
@@ -218,7 +223,7 @@ def demo(db) -> dict:
     if _db_state["committed"] != "demo":
         from orders.scenario import load_scenario
 
-        load_scenario(data)
+        load_scenario(data, now=DEMO_LOADED_AT)
     return data
 
 

@@ -1,11 +1,14 @@
-"""The 发起打款 form (PAY-F01..F03)."""
+"""The 发起打款 form (PAY-F01..F03, F06)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ApplicationError
 from core.money import money_form_field
 from orders.models import Order
 
+from ..contacts import off_platform_contact
+from ..errors import PayoutError
 from ..models import PayMethod, PayoutType, ScanChannel
 from ..services import PayoutInput
 
@@ -39,6 +42,9 @@ class PayoutForm(forms.Form):
         data = super().clean()
         if data.get("pay_method") == PayMethod.SCAN and not data.get("scan_channel"):
             self.add_error("scan_channel", _("Choose WeChat Pay or Alipay to pay by scanning."))
+        for name in ("reason", "buyer_message"):  # PAY-F06, said at once (the service refuses it too)
+            if off_platform_contact(data.get(name) or ""):
+                self.add_error(name, ApplicationError(PayoutError.OFF_PLATFORM_CONTACT).text())
         return data
 
     def as_input(self, **override) -> PayoutInput:

@@ -20,7 +20,7 @@ from .. import exports
 from ..models import Payout, PayoutCard, PayoutRequest, PayoutStatus
 from ..selectors import payouts_may_pay
 from ..services import payout_card_resend, payout_continue, top_up_qr
-from . import batch
+from . import batch, proof
 from .base import SmallPayoutsAdmin
 from .filters import ApplicantFilter, CreatedRangeFilter
 from .initiate import InitiatePage
@@ -108,6 +108,8 @@ class PayoutAdmin(SmallPayoutsAdmin):
             path("export/<str:fmt>/", wrap(self.export_view), name="payouts_payout_export"),
             path("<path:object_id>/continue/", wrap(self.continue_view), name="payouts_payout_continue"),
             path("<path:object_id>/resend-card/", wrap(self.resend_card_view), name="payouts_payout_resend_card"),
+            path("<path:object_id>/proof/", wrap(lambda request, object_id: proof.proof_view(self, request, object_id)),
+                 name="payouts_payout_proof"),
             *super().get_urls(),
         ]
 
@@ -118,6 +120,7 @@ class PayoutAdmin(SmallPayoutsAdmin):
             "can_continue_top_up": pay and payout.status == PayoutStatus.AWAITING_TOP_UP,
             "can_resend_card": pay and payout.status == PayoutStatus.FAILED and payout.shop.profile.account_card_enabled,
             "qr": top_up_qr(payout),
+            "can_show_proof": payout.status == PayoutStatus.SUCCEEDED,  # 到账凭证 (PAY-R02)
             "timeline": labels.timeline(payout.events.select_related("actor").order_by("at", "id"), "payout"),
         }
 

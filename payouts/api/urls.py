@@ -2,13 +2,14 @@ from django.urls import path
 
 from notifications.api import PayoutNotificationListApi
 
-from . import actions, callback, panel, quotas, records, requests
+from . import actions, callback, panel, proof, quotas, records, requests
 
 urlpatterns = [
     path("orders/<str:order_no>/payout-panel/", panel.PayoutPanelApi.as_view(), name="payout-panel"),
     path("payouts/", records.PayoutsApi.as_view(), name="payout-list"),
     path("payouts/<int:payout_id>/", records.PayoutDetailApi.as_view(), name="payout-detail"),
     path("payouts/<int:payout_id>/continue/", actions.PayoutContinueApi.as_view(), name="payout-continue"),
+    path("payouts/<int:payout_id>/proof/", proof.PayoutProofApi.as_view(), name="payout-proof"),
     path("payouts/<int:payout_id>/resend-card/", actions.PayoutResendCardApi.as_view(), name="payout-resend-card"),
     path("sandbox/top-ups/<int:payout_id>/pay/", actions.SandboxTopUpPayApi.as_view(), name="sandbox-top-up-pay"),
     path("payout-cards/<str:card_id>/", actions.PayoutCardSubmitApi.as_view(), name="payout-card-submit"),

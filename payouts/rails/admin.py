@@ -12,11 +12,11 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import PLATFORM_STAFF, BackOfficeAdmin
-from core.clock import now
 
 from ..models import PayoutSubmission
 from . import alipay_certs
-from .models import SECRET_FIELDS, RailBill, RailReconciliation, ShopRail
+from .models import SECRET_FIELDS, Rail, RailBill, RailReconciliation, ShopRail, ShopRailChange
+from .services import SETTINGS, rail_config_set
 
 SECRET_LABELS = {
     "wechat_private_key": _("merchant API private key (apiclient_key.pem)"),
@@ -154,10 +154,47 @@ class ShopRailAdmin(BackOfficeAdmin):
                 rows.append((label, _("not a certificate")))
         return format_html_join("", "<div>{}: <code>{}</code></div>", rows)
 
+    object_history_template = "admin/rails/shoprail/object_history.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "shop"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        obj.set_secrets({name: form.cleaned_data.get(name, "") for name in SECRET_FIELDS})
-        obj.updated_at = now()
-        super().save_model(request, obj, form, change)
+        """Through `rail_config_set`: the change and who made it are recorded in the same transaction."""
+        data = form.cleaned_data
+        saved = rail_config_set(shop=obj.shop if change else data["shop"], actor=request.user,
+                                values={name: data[name] for name in SETTINGS if name in data},
+                                secrets={name: data.get(name, "") for name in SECRET_FIELDS})
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The admin's log, and above it every recorded change of the rail: who, when, each setting from → to,
+        each credential replaced (its fingerprint only)."""
+        rows = [{"at": change.at, "actor": change.actor or _("system"), "created": change.created,
+                 "items": _change_items(change)}
+                for change in ShopRailChange.objects.filter(config_id=object_id).select_related("actor")]
+        return super().history_view(request, object_id, extra_context={**(extra_context or {}), "rail_changes": rows})
+
+
+def _value(name: str, value) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if name in ("rail", "card_rail"):
+        return str(Rail(value).label) if value in Rail.values else str(_("same as the payout rail"))
+    return str(value) if value not in (None, "") else "-"
+
+
+def _change_items(change: ShopRailChange) -> list[str]:
+    items = [_("%(field)s: %(old)s → %(new)s") % {
+        "field": ShopRail._meta.get_field(c["field"]).verbose_name, "old": _value(c["field"], c["from"]),
+        "new": _value(c["field"], c["to"])} for c in change.changes]
+    for c in change.secrets:
+        label = SECRET_LABELS.get(c["field"], c["field"])
+        items.append(_("%(field)s: removed") % {"field": label} if c.get("cleared") else
+                     _("%(field)s: replaced (fingerprint %(fp)s)") % {"field": label, "fp": c["fingerprint"]})
+    return items
 
 
 @admin.register(RailBill)

@@ -19,6 +19,7 @@ reached through it. The adapter posts the same signed form with `requests` and v
 signature over the exact response text, as the SDK does.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -94,6 +95,18 @@ def state_result(state: str, code: str, amount: str = "") -> ProviderResult:
     if status == "failed":
         return ProviderResult("failed", f"ALIPAY_{code or state}", state=state, amount=paid)
     return ProviderResult(status, state=state, amount=paid)
+
+
+def _with_receipt(outcome: ProviderResult, answer: dict) -> ProviderResult:
+    """A paid transfer's receipt as the query answers it (PAY-R02): 支付宝支付资金流水号 and 支付时间 (Beijing)."""
+    if outcome.status != "succeeded":
+        return outcome
+    try:
+        paid_at = dt.datetime.strptime(answer.get("pay_date") or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+    except ValueError:
+        paid_at = None
+    return dataclasses.replace(outcome, transfer_id=answer.get("pay_fund_order_id") or answer.get("order_id", ""),
+                               paid_at=paid_at)
 
 
 def notification_content(params: dict[str, str]) -> str:
@@ -173,7 +186,7 @@ class AlipayTransferRail:
                                answer.get("trans_amount", ""))
         book_update(ref, state=answer.get("status", ""), rail_bill_id=answer.get("order_id", ""),
                     error_code=outcome.error_code)
-        return outcome
+        return _with_receipt(outcome, answer)
 
     def cancel(self, ref: str) -> ProviderResult:
         """PAY-S10: a 单笔转账 cannot be cancelled by the payer; its final state is read (DEALING stays open)."""

@@ -11,6 +11,8 @@ class RailsConfig(AppConfig):
     verbose_name = _("After-sales › Payment rails")
 
     def ready(self) -> None:
+        from core import labels
+        from payouts.labels import error_code_labels
         from payouts.provider import ERROR_CLASSES, SHOP_PROVIDERS, ErrorClass
 
         from . import (
@@ -21,6 +23,7 @@ class RailsConfig(AppConfig):
         from .taxonomy import RAIL_ERROR_CLASSES
 
         ERROR_CLASSES.update({code: ErrorClass(kind) for code, kind in RAIL_ERROR_CLASSES.items()})
+        labels.register_values("error_code", error_code_labels(RAIL_ERROR_CLASSES))  # SEC-06: words, not codes
         if configured_provider not in SHOP_PROVIDERS:
             SHOP_PROVIDERS.append(configured_provider)
         from django.db.models.signals import post_delete, post_save

@@ -56,8 +56,8 @@ class ShopRail(models.Model):
     enabled = models.BooleanField(_("in use"), default=True)
     rail = models.CharField(_("payout rail"), max_length=12, choices=Rail.choices, default=Rail.SANDBOX)
     card_rail = models.CharField(_("account-card retry rail"), max_length=12, choices=Rail.choices, blank=True,
-                                 help_text=_("The rail a retry to an account the buyer filled in uses (PAY-C02); "
-                                             "empty: the payout rail."))
+                                 help_text=_("The rail a retry to an account the buyer filled in on an account card "
+                                             "uses; empty: the payout rail."))
     notify_base_url = models.URLField(_("callback base URL"), blank=True,
                                       help_text=_("This back office's public address the rails call back."))
     wechat_base_url = models.URLField(_("WeChat Pay gateway"), blank=True, default="https://api.mch.weixin.qq.com")
@@ -218,6 +218,33 @@ def buyer_openid_set(*, app_id: str, buyer_id: int, openid: str, real_name: str 
     identity, _ = BuyerWechatIdentity.objects.update_or_create(
         app_id=app_id, buyer_id=buyer_id, defaults=defaults, create_defaults={**defaults, "created_at": at})
     return identity
+
+
+class ShopRailChange(models.Model):
+    """Who set or changed a shop's rail, and what (`rail_config_set`, in the same transaction): each setting
+    from → to, and for a secret only that it was set and its fingerprint — never the secret itself."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+", verbose_name=_("shop"))
+    config = models.ForeignKey(ShopRail, on_delete=models.SET_NULL, null=True, related_name="changes",
+                               verbose_name=_("payment rail"))
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("changed by"))
+    at = models.DateTimeField(_("changed at"))
+    created = models.BooleanField(_("first set"), default=False)
+    # [{"field": name, "from": old, "to": new}] for settings; [{"field": name, "fingerprint": fp}] for secrets.
+    changes = models.JSONField(_("settings changed"), default=list, blank=True)
+    secrets = models.JSONField(_("credentials replaced"), default=list, blank=True)
+
+    tenant_shop_path = "shop"
+
+    class Meta:
+        verbose_name = _("payment rail change")
+        verbose_name_plural = _("payment rail changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["shop", "at"], name="rail_change_shop_at")]
+
+    def __str__(self) -> str:
+        return f"{self.shop} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class RailReconciliation(models.Model):

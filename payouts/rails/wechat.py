@@ -23,6 +23,7 @@ import logging
 
 import requests
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from wechatpayv3.core import Core
 from wechatpayv3.type import RequestType
 
@@ -82,7 +83,8 @@ def bill_result(bill: dict) -> ProviderResult:
         reason = "CANCELLED" if state == "CANCELLED" else (bill.get("fail_reason") or "OTHER_FAIL_REASON_TYPE")
         return ProviderResult("failed", f"WECHAT_{reason}", state=state, amount=_fen_amount(bill))
     return ProviderResult(status, state=state, package_info=bill.get("package_info", "") if state == "WAIT_USER_CONFIRM"
-                          else "", amount=_fen_amount(bill))
+                          else "", amount=_fen_amount(bill), transfer_id=bill.get("transfer_bill_no", ""),
+                          paid_at=parse_datetime(bill.get("update_time") or "") if status == "succeeded" else None)
 
 
 class WechatTransferRail:

@@ -1,17 +1,16 @@
 """Shared helpers of the after-sales tests."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from accounts.models import ShopAccount, User
-from core.clock import SHANGHAI
 from core.errors import ApplicationError
 from orders.models import Order
+from tests.conftest import DEMO_LOADED_AT
 
-# The demo's "today": orders of demo/scenario.json are dated around it.
-NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+# The demo's "today": the tests load demo/scenario.json (relative times) at it.
+NOW = DEMO_LOADED_AT
 
 
 def user(username: str) -> User:

@@ -40,12 +40,14 @@ def test_pay_s04_a_message_is_sent_in_the_products_language_on_each_channel(demo
     with translation.override("en"):
         sent = notification_send(text=texts.PAYOUT_SUCCEEDED, channels=(Channel.APP, Channel.WECHAT),
                                  shop_id=order.shop_id, recipient_id=order.buyer_id, order_id=order.pk, about=payout,
-                                 shop="抖音旗舰店", amount=payout.amount, order_no=order.order_no, message="抱歉")
+                                 shop="抖音旗舰店", amount=payout.amount, order_no=order.order_no, message="抱歉",
+                                 arrival=texts.ARRIVAL_DOUYIN_WALLET)
     assert [n.channel for n in sent] == ["app", "wechat"]
     rows = list(notification_list_about(about=payout))
     assert len(rows) == 2 and {n.kind for n in rows} == {"payout_succeeded"}
     assert rows[0].title == "商家补偿转账通知"
-    assert rows[0].body == "商家「抖音旗舰店」向您转账补偿 5.00 元,订单 DY1001。留言:抱歉"
+    assert rows[0].body == ("商家「抖音旗舰店」向您转账补偿 5.00 元,订单 DY1001。钱款已到您的抖音钱包,查看路径:【抖音】-【我】-"
+                            "【右上角】-【钱包】-【我的零钱】。留言:抱歉")
     assert rows[0].about == payout and rows[0].recipient_id == order.buyer_id and rows[0].read_at is None
 
 
@@ -53,7 +55,8 @@ def test_every_text_has_a_chinese_title_and_body():
     """SPEC §9: every message text is translated; its placeholders survive the translation."""
     found = [t for t in vars(texts).values() if isinstance(t, texts.Text)]
     assert len(found) == 12  # 7 to buyers and shops, 5 station messages to shop people (SPEC §10)
-    params = {k: "X" for k in ("shop", "amount", "order_no", "message", "reason", "days", "coupon", "requester", "at")}
+    params = {k: "X" for k in ("shop", "amount", "order_no", "message", "reason", "days", "coupon", "requester", "at",
+                                "arrival")}
     for text in found:
         with translation.override("en"):
             english = (str(text.title), str(text.body) % params)

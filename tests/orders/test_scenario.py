@@ -1,16 +1,20 @@
 """The scenario loader (API.md): creates or updates by key, idempotent, all-or-nothing with field paths."""
 
 import copy
+import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import LedgerEntry, PayoutQuota, Role, Shop, ShopAccount, User
 from accounts.selectors import ledger_drifts
+from core.clock import SHANGHAI
 from orders.models import Order, OrderEvent, Parcel
 from orders.scenario import ScenarioError, load_scenario
 from tests.conftest import DEMO, demo_data
@@ -19,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def row_counts() -> dict[str, int]:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.managed}
 
 
 def test_demo_loads_with_every_role_and_a_clean_ledger(demo):
@@ -51,18 +55,36 @@ def test_demo_covers_every_eligibility_case(demo):
 
 
 def test_loading_the_same_file_twice_changes_nothing(demo):
-    # The file's `activity` (which the fixture leaves out) applies once; its payouts moved the balances, which
-    # the next load syncs back to the file's figures, as a platform sync would. From then on nothing changes.
-    call_command("load_scenario", str(DEMO))
+    # The file's `activity` (which the fixture leaves out) applies once; from then on nothing changes.
     call_command("load_scenario", str(DEMO))
     before = row_counts()
     snapshot = list(Order.objects.order_by("pk").values())
+    accounts = list(ShopAccount.objects.order_by("pk").values())
     call_command("load_scenario", str(DEMO))
     assert row_counts() == before
     assert list(Order.objects.order_by("pk").values()) == snapshot
+    assert list(ShopAccount.objects.order_by("pk").values()) == accounts
 
 
-def test_reload_updates_by_key_and_moves_money_through_the_ledger(demo):
+def test_loading_again_never_moves_an_existing_shops_money(demo):
+    """Ledger (RULES §2): a shop's money moves only through its ledger; a second load must not re-sync the
+    balance to the file's figure and so undo what happened in between (the activity's payouts here)."""
+    call_command("load_scenario", str(DEMO))  # with its activity: payouts hold money
+    moved = {a.shop.key: (a.balance, a.frozen, a.deposit) for a in ShopAccount.objects.select_related("shop")}
+    assert moved["dy"] != (Decimal("20000.00"), Decimal("500.00"), Decimal("2000.00"))
+    entries = LedgerEntry.objects.count()
+
+    call_command("load_scenario", str(DEMO))
+    data = demo_data()
+    data["shops"][0]["balance"] = "1.00"  # a changed figure does not move an existing shop's money either
+    load_scenario(data)
+
+    assert {a.shop.key: (a.balance, a.frozen, a.deposit) for a in ShopAccount.objects.select_related("shop")} == moved
+    assert LedgerEntry.objects.count() == entries
+    assert ledger_drifts() == []
+
+
+def test_reload_updates_by_key_and_leaves_the_money_to_the_ledger(demo):
     data = demo_data()
     data["shops"][0]["balance"] = "19000.00"
     data["shops"][0]["status"] = "suspended"
@@ -70,9 +92,8 @@ def test_reload_updates_by_key_and_moves_money_through_the_ledger(demo):
     load_scenario(data)
 
     assert Shop.objects.get(key="dy").status == "suspended"
-    assert ShopAccount.objects.get(shop__key="dy").balance == Decimal("19000.00")
-    sync = LedgerEntry.objects.filter(shop__key="dy", kind="sync").order_by("-id").first()
-    assert sync.balance_delta == Decimal("-1000.00")
+    assert ShopAccount.objects.get(shop__key="dy").balance == Decimal("20000.00")
+    assert LedgerEntry.objects.filter(shop__key="dy", kind="sync").count() == 1  # the opening figures only
     order = Order.objects.get(order_no=data["shops"][0]["orders"][0]["order_no"])
     assert order.status == "completed"
     assert OrderEvent.objects.filter(order=order, type="sync_updated", params__fields=["status"]).exists()
@@ -184,3 +205,67 @@ def test_the_minimal_example_of_api_md_loads_with_defaults(db):
     order = Order.objects.get(order_no="DY1")
     assert (order.payment, order.refund_state, order.goods_kind) == ("online", "none", "physical")
     assert ShopAccount.objects.get(shop=shop).balance == Decimal("0.00")
+
+
+def minimal(**order) -> dict:
+    return {
+        "shops": [{"key": "s1", "name": "示例小店", "profile": "douyin", "aggregated_account": True, "balance": "100.00",
+                   "users": [{"username": "s1_admin", "role": "main", "password": "pw"}],
+                   "orders": [{"order_no": "DY1", "buyer": "b1", "source_app": "douyin", "status": "shipped",
+                               "category": "c1", "created_at": "-10d", "paid_amount": "10.00",
+                               "items": [{"product_id": "P1", "name": "灯", "price": "10.00", "quantity": 1}],
+                               **order}]}],
+        "buyers": [{"username": "b1"}],
+        "categories": [{"code": "c1"}],
+    }
+
+
+LOADED = dt.datetime(2027, 3, 1, 9, 30, tzinfo=SHANGHAI)
+
+
+def test_times_relative_to_the_load_and_absolute_ones_still_accepted(db):
+    """API.md "Scenario loader": "-10d", "-2h", "-9d-23h-48m", "now" count from the load; ISO times as written."""
+    load_scenario(minimal(paid_at="-9d-23h-48m", confirmed_receipt_at="-2h", group_formed_at="now",
+                          platform_shipping_refunds=[{"amount": "3.00", "at": "-1d"},
+                                                     {"amount": "2.00", "at": "2027-02-20T08:00:00+08:00"}]),
+                  now=LOADED)
+    order = Order.objects.get(order_no="DY1")
+    assert order.created_at == LOADED - dt.timedelta(days=10)
+    assert order.paid_at == LOADED - dt.timedelta(days=9, hours=23, minutes=48)
+    assert order.confirmed_receipt_at == LOADED - dt.timedelta(hours=2)
+    assert order.group_formed_at == LOADED
+    assert sorted(order.platform_shipping_refunds.values_list("at", flat=True)) == [
+        dt.datetime(2027, 2, 20, 8, 0, tzinfo=SHANGHAI), LOADED - dt.timedelta(days=1)]
+
+
+def test_loading_again_later_keeps_the_relative_times_of_existing_orders(db):
+    """Loading twice changes nothing, even a day later: an order's relative times count from its first load."""
+    data = minimal(paid_at="-2h", platform_shipping_refunds=[{"amount": "3.00", "at": "-1d"}])
+    load_scenario(data, now=LOADED)
+    before = row_counts()
+    snapshot = list(Order.objects.values())
+    load_scenario(data, now=LOADED + dt.timedelta(days=3))
+    assert row_counts() == before and list(Order.objects.values()) == snapshot
+
+
+@pytest.mark.parametrize("value", ["-10x", "10d", "-d", "yesterday", "2026-13-01T10:00:00+08:00"])
+def test_a_time_neither_iso_nor_relative_is_refused_with_its_path(db, value):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(minimal(created_at=value))
+    assert any(e.startswith("shops[0].orders[0].created_at: not an ISO 8601 time") for e in info.value.errors)
+
+
+def test_the_demo_does_not_age(db):
+    """The demo's times are all relative: loaded on any day, its baseline order is recent and can be paid."""
+    from payouts.services import PayoutInput, payout_create
+
+    text = DEMO.read_text(encoding="utf-8")
+    assert not re.search(r'"\d{4}-\d\d-\d\dT', text)  # no absolute time left in the file
+    later = dt.datetime(2029, 6, 15, 15, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(later, tick=False):
+        load_scenario(demo_data())
+        order = Order.objects.get(order_no="DY1001")
+        assert later - dt.timedelta(days=30) < order.created_at < later
+        payout = payout_create(order=order, actor=User.objects.get(username="dy_admin"), data=PayoutInput(
+            type="shipping_fee", amount=Decimal("5.00"), reason="运费补偿", buyer_message="已为您补运费"))
+    assert payout.status in ("processing", "pending")

@@ -149,6 +149,10 @@
     if (!pay.allowed) box.appendChild(refusal(pay));
     var form = el("form", null, "pay-form");
     form.dataset.testid = "pay-form";
+    // PAY-F06 (seed 001): the platform punishes 诱导非官方交易.
+    var warn = el("p", "严禁索要及添加消费者支付宝/微信/QQ 等账号", "warning");
+    warn.dataset.testid = "contact-warning";
+    form.appendChild(warn);
     var type = el("select"); type.name = "type";
     Object.keys(PAYOUT_TYPE).forEach(function (k) { var o = el("option", PAYOUT_TYPE[k]); o.value = k; type.appendChild(o); });
     field(form, "类型", type);

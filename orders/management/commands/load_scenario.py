@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
 
 from orders.scenario import ScenarioError, load_scenario
 
@@ -10,6 +11,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file")
+        parser.add_argument("--now", help="the moment relative times (\"-10d\", \"-2h\") count from, ISO 8601 with "
+                                          "an offset (default: now)")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -19,8 +22,13 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {options['file']}: {exc.strerror}") from None
         except json.JSONDecodeError as exc:
             raise CommandError(f"{options['file']}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        now = None
+        if options.get("now"):
+            now = parse_datetime(options["now"])
+            if now is None or now.tzinfo is None:
+                raise CommandError("--now: an ISO 8601 time with an offset, e.g. 2026-11-24T10:00:00+08:00")
         try:
-            counts = load_scenario(data)
+            counts = load_scenario(data, now=now)
         except ScenarioError as exc:
             for line in exc.errors:
                 self.stderr.write(line)

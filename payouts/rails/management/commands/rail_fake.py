@@ -24,8 +24,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Shop
-from payouts.rails import crypto, shop_rails_changed
-from payouts.rails.models import Rail, ShopRail
+from payouts.rails import crypto
+from payouts.rails.models import Rail
+from payouts.rails.services import rail_config_set
 
 FAKES = Path(settings.BASE_DIR) / "tests" / "payouts" / "rails"
 
@@ -97,23 +98,20 @@ class Command(BaseCommand):
             wechat.outcomes[openid] = ("FAIL", reason or "OPENID_INVALID")
         wechat_server, wechat_url = common.serve(wechat, options["port"], quiet=False)
         alipay_server, alipay_url = common.serve(alipay, options["port"] + 1, quiet=False)
-        config, _ = ShopRail.objects.get_or_create(shop=shop)
-        config.enabled, config.rail, config.card_rail = True, Rail.WECHAT, Rail.ALIPAY
-        config.notify_base_url = options["notify"]
-        config.wechat_base_url, config.wechat_mch_id, config.wechat_appid = wechat_url, mch_id, "wx8888888888888888"
-        config.wechat_cert_serial, config.wechat_public_key_id = serial, wechat.public_key_id
-        config.alipay_base_url, config.alipay_app_id = f"{alipay_url}/gateway.do", alipay.app_id
-        config.alipay_sign_mode = "cert"
-        config.alipay_app_cert, config.alipay_public_cert = alipay.ca.app_cert_pem, alipay.ca.alipay_cert_pem
-        config.alipay_root_cert = alipay.ca.root_pem
+        config = rail_config_set(shop=shop, actor=None, values={
+            "enabled": True, "rail": Rail.WECHAT, "card_rail": Rail.ALIPAY, "notify_base_url": options["notify"],
+            "wechat_base_url": wechat_url, "wechat_mch_id": mch_id, "wechat_appid": "wx8888888888888888",
+            "wechat_cert_serial": serial, "wechat_public_key_id": wechat.public_key_id,
+            "alipay_base_url": f"{alipay_url}/gateway.do", "alipay_app_id": alipay.app_id,
+            "alipay_sign_mode": "cert", "alipay_app_cert": alipay.ca.app_cert_pem,
+            "alipay_public_cert": alipay.ca.alipay_cert_pem, "alipay_root_cert": alipay.ca.root_pem,
+        }, secrets={"wechat_private_key": common.private_pem(merchant_key),
+                    "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
+                    "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
+                    "alipay_public_key": alipay.public_key_pem})
         web_server = None
         if options["wechat_web"]:
             web_server = self._wechat_web(options["wechat_web"], wechat, config, common)
-        config.set_secrets({"wechat_private_key": common.private_pem(merchant_key),
-                            "wechat_platform_public_key": wechat.public_key_pem, "wechat_apiv3_key": apiv3,
-                            "alipay_app_private_key": common.private_pem(app_key, pkcs1=True),
-                            "alipay_public_key": alipay.public_key_pem})
-        config.save()
         if not options["no_openids"]:
             # PAY-B03: WeChat pays an openid under the app; the demo's buyers are authorized up front (the
             # buyer pages learn it by WeChat's web authorization in a real deployment).
@@ -157,8 +155,7 @@ class Command(BaseCommand):
             if web_server is not None:
                 web_server.shutdown()
             if not options["keep"]:
-                ShopRail.objects.filter(pk=config.pk).update(rail=Rail.SANDBOX, card_rail="")
-                shop_rails_changed()  # an update() sends no signal: the servers' rail caches forget it
+                rail_config_set(shop=shop, actor=None, values={"rail": Rail.SANDBOX, "card_rail": ""})
                 self.stdout.write(f"shop {shop.key} switched back to the sandbox")
 
     def _wechat_web(self, port: int, wechat, config, common):
@@ -182,5 +179,5 @@ class Command(BaseCommand):
         fake = oauth.FakeWechatOAuth(apps={config.wechat_appid: secret}, user="demo-wechat-user", on_confirm=on_confirm)
         server, url = common.serve(fake, port, quiet=False)
         fake.base_url = url
-        config.set_secrets({"wechat_app_secret": secret})
+        rail_config_set(shop=config.shop, actor=None, values={}, secrets={"wechat_app_secret": secret})
         return server
