@@ -361,7 +361,7 @@ class LedgerEntry(models.Model):
 
 
 class ApiToken(models.Model):
-    """An API token, stored as its SHA-256 digest only (SEC-02; accounts.tokens). The key is shown once."""
+    """An API token, stored as its keyed digest only (SEC-02; accounts.tokens). The key is shown once."""
 
     PREFIX_LENGTH = 8
 

@@ -10,7 +10,7 @@ from core.money import ZERO, money
 
 from .errors import AccountError
 from .models import ApiToken, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
-from .tokens import token_digest, token_generate
+from .tokens import token_digest, token_generate, token_prefix
 
 
 def shop_account_lock(*, shop_id: int) -> ShopAccount:
@@ -177,7 +177,7 @@ def profiles_ensure_defaults() -> None:
 def api_token_create(*, user: User, name: str = "", expires_at=None, key: str | None = None) -> tuple[ApiToken, str]:
     """Make a token for `user` and return it with its key (the only time the key exists outside the client)."""
     key = key or token_generate()
-    token = ApiToken.objects.create(user=user, name=name[:64], digest=token_digest(key), prefix=key[:ApiToken.PREFIX_LENGTH],
+    token = ApiToken.objects.create(user=user, name=name[:64], digest=token_digest(key), prefix=token_prefix(key),
                                     created_at=now(), expires_at=expires_at)
     return token, key
 

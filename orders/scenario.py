@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, User
 from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
-from accounts.tokens import token_digest
+from accounts.tokens import installed_key_refusal, token_digest
 from core.money import parse_money
 
 from .couriers import COURIERS, tracking_no_valid
@@ -419,7 +419,9 @@ class _Writer:
             user.save(update_fields=["password"])
             changed = [*changed, "password"]
         self.count("users", created, changed)
-        if p["token"]:
+        if p["token"] and (refusal := installed_key_refusal(p["token"])):
+            self.errors.append(f"{path}.token: {refusal}")
+        elif p["token"]:
             held = ApiToken.objects.filter(digest=token_digest(p["token"])).first()
             if held is not None and held.user_id != user.pk:
                 self.errors.append(f"{path}.token: already held by another user")

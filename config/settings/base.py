@@ -135,6 +135,11 @@ CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://"),
 }
 
+# SEC-02: API token digests are HMAC-SHA256 under this pepper (accounts.tokens.token_digest); production must set
+# it (docs/DEPLOY.md), and changing it invalidates every token. Short scenario-file tokens only in demo/tests.
+TOKEN_PEPPER = env("TOKEN_PEPPER", default="dev-only-token-pepper")
+TOKEN_SHORT_KEYS_ALLOWED = env.bool("TOKEN_SHORT_KEYS_ALLOWED", default=False)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.HashedTokenAuthentication",

@@ -161,4 +161,53 @@ def test_sec02_migration_turns_clear_text_tokens_into_digests_and_drops_the_tabl
         migration.tokens_to_digests(apps, editor)
     assert "authtoken_token" not in connection.introspection.table_names()
     token = ApiToken.objects.get(user=user)
+    assert token.prefix == "legacy-c"
+    # 0006 re-keys the plain SHA-256 digest with the pepper: the key still works (DRF keys: 40 characters,
+    # so the prefix stays).
+    with connection.schema_editor() as editor:
+        importlib.import_module("accounts.migrations.0006_token_digests_keyed").rekey(apps, editor)
+    token.refresh_from_db()
     assert token.digest == token_digest("legacy-clear-text-key") and token.prefix == "legacy-c"
+
+
+def test_sec02_digest_is_keyed_with_the_pepper_and_the_prefix_never_holds_the_whole_key(demo, api, settings):
+    """SEC-02 (issue 22 item 5): the stored digest is HMAC-SHA256 under TOKEN_PEPPER — neither the plain
+    SHA-256 of the key nor anything a dump alone can check a guess against — and a short key's prefix is a
+    quarter of it at most."""
+    import hashlib
+
+    from accounts.tokens import token_digest
+
+    user = User.objects.get(username="dy_cs1")
+    token, key = api_token_create(user=user, key="short-key")
+    assert token.digest != hashlib.sha256(key.encode()).hexdigest()
+    assert token.prefix == "sh" and len(token.prefix) < len(key)
+    tiny, _ = api_token_create(user=user, key="abc")
+    assert tiny.prefix == ""
+    generated, long_key = api_token_create(user=user)
+    assert generated.prefix == long_key[:8]
+    assert api(key).get("/api/v1/shop/balance/").status_code == 200
+    # Another pepper, another digest: the same key no longer matches.
+    settings.TOKEN_PEPPER = "another-pepper"
+    assert token_digest(key) != token.digest
+    assert api(key).get("/api/v1/shop/balance/").status_code == 401
+
+
+def test_sec02_the_loader_refuses_short_tokens_outside_demo_and_tests(db, settings):
+    """SEC-02 (issue 22 item 5): `load_scenario` refuses a token under 20 characters unless
+    TOKEN_SHORT_KEYS_ALLOWED (the demo's and the tests' settings); nothing is written."""
+    from orders.scenario import ScenarioError, load_scenario
+
+    def scenario(token):
+        return {"shops": [{"key": "t1", "name": "令牌店", "profile": "douyin",
+                           "users": [{"username": "t1_admin", "role": "main", "password": "pw", "token": token}]}]}
+
+    settings.TOKEN_SHORT_KEYS_ALLOWED = False
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(scenario("tok-t1-admin"))
+    assert any("at least 20 characters" in line for line in refused.value.errors)
+    assert not User.objects.filter(username="t1_admin").exists()
+    load_scenario(scenario("tok-t1-admin-" + "x" * 20))
+    assert ApiToken.objects.filter(user__username="t1_admin").count() == 1
+    settings.TOKEN_SHORT_KEYS_ALLOWED = True
+    load_scenario(scenario("tok-t1-admin"))
