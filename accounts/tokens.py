@@ -22,6 +22,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.clock import now
+from core.net import client_address
 
 from .models import ApiToken
 
@@ -64,10 +65,16 @@ def token_generate() -> str:
 
 
 class FailedAuthThrottle(SimpleRateThrottle):
-    """SEC-03: failed API authentication from one address, counted on the cache (Redis in production).
+    """SEC-03: failed API authentication from one client address, counted on the cache (Redis in production).
+    The address is the real client's (core.net.client_address: the socket's, or what the trusted proxies
+    report — never a header the client wrote). Only failures are counted and only failures are refused: a
+    valid token is never answered 429 because of other requests' failures.
     The rate is `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["failed_auth"]` (None turns it off)."""
 
     scope = "failed_auth"
+
+    def get_ident(self, request):
+        return client_address(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -82,9 +89,13 @@ class FailedAuthThrottle(SimpleRateThrottle):
             self.history.pop()
         return len(self.history) >= self.num_requests
 
-    def record(self, request) -> None:
-        if self.rate is not None and not self.over(request):
+    def fail(self, request, detail: str):
+        """A failed authentication: counted, then refused — 429 once the address is over its rate, else 401."""
+        if self.over(request):
+            raise exceptions.Throttled(wait=self.wait())
+        if self.rate is not None:
             self.throttle_success()
+        raise exceptions.AuthenticationFailed(detail)
 
 
 class HashedTokenAuthentication(BaseAuthentication):
@@ -95,20 +106,15 @@ class HashedTokenAuthentication(BaseAuthentication):
         if not auth or auth[0].lower() != KEYWORD.lower().encode():
             return None
         throttle = FailedAuthThrottle()
-        if throttle.over(request):
-            raise exceptions.Throttled(wait=throttle.wait())
         if len(auth) != 2 or len(auth[1]) > 256:
-            throttle.record(request)
-            raise exceptions.AuthenticationFailed("Invalid token header.")
+            throttle.fail(request, "Invalid token header.")
         try:
             key = auth[1].decode("ascii")
         except UnicodeError:
-            throttle.record(request)
-            raise exceptions.AuthenticationFailed("Invalid token header.") from None
+            throttle.fail(request, "Invalid token header.")
         token = ApiToken.objects.select_related("user").filter(digest=token_digest(key)).first()
         if token is None or not token.active or not token.user.is_active:
-            throttle.record(request)
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            throttle.fail(request, "Invalid token.")
         moment = now()
         if token.last_used_at is None or (moment - token.last_used_at).total_seconds() > LAST_USED_EVERY_SECONDS:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
