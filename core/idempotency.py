@@ -38,6 +38,7 @@ from .api import exception_handler
 from .clock import now
 from .errors import ApplicationError, CommonError, ErrorCode
 from .models import IdempotencyKey
+from .text import json_safe, utf8
 
 T = TypeVar("T")
 
@@ -60,7 +61,7 @@ def _fingerprint(request) -> str:
     except (TypeError, ValueError):
         body = repr(request.data)
     raw = f"{request.method} {request.path}\n{body}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(utf8(raw)).hexdigest()
 
 
 def _replay(row: IdempotencyKey) -> Response:
@@ -70,13 +71,14 @@ def _replay(row: IdempotencyKey) -> Response:
 
 
 def _as_json(data):
-    return json.loads(json.dumps(data, cls=JSONEncoder))
+    """What is stored of an answer: JSON, with no NUL or lone surrogate whatever it echoes (jsonb refuses them)."""
+    return json_safe(json.loads(json.dumps(data, cls=JSONEncoder)))
 
 
 def fingerprint_of(*parts) -> str:
     """A request's fingerprint from its parts (JSON-able values; others as text)."""
     raw = json.dumps(parts, sort_keys=True, cls=JSONEncoder, ensure_ascii=False, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(utf8(raw)).hexdigest()
 
 
 def once(*, user, key: str, fingerprint: str, run: Callable[[], T], store: Callable[[T], tuple[int, Any] | None],

@@ -25,6 +25,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 COUNT_UP_TO = 10_000
+# The highest `?page=` answered: beyond it (or past the last row) 404 `not_found`. Far below the database's
+# bigint OFFSET, which a page number like 10**18 would overflow into a 500 (SEC-04; issue 22 item 2).
+MAX_PAGE = 1_000_000
 
 
 def _encode(values: list) -> str:
@@ -95,7 +98,7 @@ class KeysetPagination(BasePagination):
             self.mode = "page"
             try:
                 self.page_number = int(page)
-                if self.page_number < 1:
+                if not 1 <= self.page_number <= MAX_PAGE:
                     raise ValueError
             except ValueError:
                 raise NotFound("Invalid page.") from None
@@ -188,8 +191,10 @@ class KeysetPagination(BasePagination):
              "description": "opaque position from `next` / `previous` (walk long lists this way)",
              "schema": {"type": "string"}},
             {"name": self.page_query_param, "required": False, "in": "query",
-             "description": "page number (OFFSET): for the first pages of a small result", "schema": {"type": "integer"}},
+             "description": "page number (OFFSET): for the first pages of a small result; past the last page: 404",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
             {"name": self.page_size_query_param, "required": False, "in": "query",
-             "description": f"rows per page, at most {self.max_page_size}", "schema": {"type": "integer"}},
+             "description": f"rows per page: 1 to {self.max_page_size} (a number outside is brought inside)",
+             "schema": {"type": "integer"}},
         ]
 

@@ -44,7 +44,10 @@ def page_parameter():
     """`?page=` of a list answered by the page-number pagination (declare it on the list's extend_schema)."""
     from drf_spectacular.utils import OpenApiParameter
 
-    return OpenApiParameter("page", int, required=False, description="Page number (50 rows a page).")
+    from .pagination import MAX_PAGE
+
+    return OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, required=False,
+                            description="Page number (50 rows a page); past the last page: 404.")
 
 
 def _error_response(description: str) -> dict:
