@@ -142,6 +142,9 @@ def test_sec02_token_page_shows_own_tokens_and_makes_one_shown_once(demo, client
     response = client.post(reverse("admin:accounts_apitoken_add"), {"name": "侧边栏"}, follow=True)
     assert response.status_code == 200
     token = ApiToken.objects.get(user=user, name="侧边栏")
+    assert token.channel == "chat_tool"  # PAY-E10: the default channel
+    client.post(reverse("admin:accounts_apitoken_add"), {"name": "手机", "channel": "merchant_app"})
+    assert ApiToken.objects.get(user=user, name="手机").channel == "merchant_app"
     shown = [str(m) for m in response.context["messages"]]
     assert any(token.prefix in m for m in shown)
     listing = client.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
