@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
-        from . import sweeps  # noqa: F401  registers the foundation's sweeps
+        from . import (
+            schema,  # noqa: F401  registers the money field's OpenAPI schema (drf-spectacular)
+            sweeps,  # noqa: F401  registers the foundation's sweeps
+        )

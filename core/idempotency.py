@@ -22,6 +22,7 @@ to keep. `@idempotent` is `once` around a DRF view method.
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from contextlib import suppress
 from functools import wraps
@@ -44,6 +45,10 @@ T = TypeVar("T")
 
 HEADER = "Idempotency-Key"
 MAX_LENGTH = 255
+# What a key may be (the OpenAPI schema says the same, core.schema): 1 to 255 visible ASCII characters, spaces
+# inside allowed — a UUID, a ULID, "order-123/try-2".
+PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+_KEY = re.compile(PATTERN)
 
 KEY_REUSED = ErrorCode(
     "idempotency_key_reused", "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request.",
@@ -243,8 +248,9 @@ def idempotent(view_method):
         if key is None or not request.user.is_authenticated:
             with transaction.atomic():
                 return view_method(self, request, *args, **kwargs)
-        if not key.strip() or len(key) > MAX_LENGTH:
-            raise ApplicationError(CommonError.INVALID, extra={"fields": {HEADER: [f"1 to {MAX_LENGTH} characters"]}})
+        if not _KEY.match(key):
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {HEADER: [
+                f"1 to {MAX_LENGTH} visible ASCII characters"]}})
 
         def run():
             return view_method(self, request, *args, **kwargs)

@@ -15,11 +15,12 @@ small result; a client walking a long list follows `next`.
 import base64
 import datetime as dt
 import json
+import re
 from collections import OrderedDict
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -58,11 +59,14 @@ class KeysetPagination(BasePagination):
     default_ordering = ("-created_at", "-id")
 
     def get_page_size(self, request) -> int:
-        try:
-            size = int(request.query_params.get(self.page_size_query_param, self.page_size))
-        except (TypeError, ValueError):
+        """`?page_size=`: an integer, brought into 1..max_page_size; empty means not given; anything else is
+        400 `invalid` (the schema says integer)."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
             return self.page_size
-        return max(1, min(size, self.max_page_size))
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", raw):
+            raise ValidationError({self.page_size_query_param: ["an integer"]})
+        return max(1, min(int(raw), self.max_page_size))
 
     def _ordering(self, qs: QuerySet) -> tuple[str, ...]:
         ordering = tuple(qs.query.order_by) or tuple(qs.model._meta.ordering) or self.default_ordering
@@ -97,6 +101,8 @@ class KeysetPagination(BasePagination):
         elif page:
             self.mode = "page"
             try:
+                if not re.fullmatch(r"\+?[0-9]{1,12}", page):
+                    raise ValueError
                 self.page_number = int(page)
                 if not 1 <= self.page_number <= MAX_PAGE:
                     raise ValueError

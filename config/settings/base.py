@@ -179,6 +179,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Error answers, page objects and CSV answers described once for every operation (core.schema).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
+    # Request bodies get their own components, so a required text field says it may not be blank (minLength 1)
+    # while the same field in an answer may be "" (issue 22 item 2b: the schema says what the server accepts).
+    "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PayoutTypeEnum": "payouts.models.PayoutType",
         "TicketTypeEnum": "aftersales.models.TicketType",
