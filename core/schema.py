@@ -211,8 +211,15 @@ CROSS_FIELD = {
 }
 
 
+# PATCH bodies are documented as partial; these PATCHes need their one field all the same.
+PATCH_REQUIRED = {"PatchedContractPriceInput": ["agreed_price"]}
+
+
 def _cross_field_rules(result: dict) -> None:
     schemas = result.get("components", {}).get("schemas", {})
+    for name, required in PATCH_REQUIRED.items():
+        if name in schemas:
+            schemas[name]["required"] = required
     for name, branches in CROSS_FIELD.items():
         if name in schemas:
             schemas[name]["anyOf"] = branches

@@ -216,7 +216,7 @@ class ContractDetailApi(TenantScopedMixin, APIView):
     permission_classes = [IsShopMember]
 
     class ContractPriceInputSerializer(serializers.Serializer):
-        agreed_price = serializers.DecimalField(**MONEY_FIELD, min_value=0)
+        agreed_price = MoneyField(min_value=Decimal("0"), **MONEY_FIELD)  # SEC-05: strict, like every amount
 
     @extend_schema(responses=ContractOutputSerializer)
     def get(self, request, pk: int):
