@@ -111,6 +111,11 @@ def money_schema(*, min_value=None, max_value=None, nullable: bool = False) -> d
     return schema
 
 
+def money_query_schema() -> dict:
+    """An amount in a query string: the decimal-string form only (a query parameter is text)."""
+    return money_schema()["anyOf"][0]
+
+
 try:  # the money field's schema (drf-spectacular)
     from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
