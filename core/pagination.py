@@ -64,7 +64,7 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param, "")
         if raw == "":
             return self.page_size
-        if not re.fullmatch(r"[+-]?[0-9]{1,18}", raw):
+        if not re.fullmatch(r"[+-]?[0-9]{1,4000}", raw):
             raise ValidationError({self.page_size_query_param: ["an integer"]})
         return max(1, min(int(raw), self.max_page_size))
 

@@ -129,6 +129,27 @@ try:  # the money field's schema (drf-spectacular)
             return money_schema(min_value=field.min_value, max_value=field.max_value,
                                 nullable=bool(getattr(field, "allow_null", False)))
 
+    class CharFieldSchema(OpenApiSerializerFieldExtension):
+        """Text in a request body: DRF's CharField also takes a JSON integer (as its digits), so the schema
+        says so — an integer short enough for the field's length."""
+
+        target_class = "rest_framework.fields.CharField"
+
+        def map_serializer_field(self, auto_schema, direction):
+            schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+            if direction == "response":
+                return schema
+            # The length validators are written onto string schemas only: give them to the string branch.
+            if self.target.max_length is not None:
+                schema["maxLength"] = self.target.max_length
+            if self.target.min_length is not None:
+                schema["minLength"] = self.target.min_length
+            digits = min(int(getattr(self.target, "max_length", None) or 18), 18) - 1
+            if digits < 1:
+                return schema
+            bound = 10 ** digits - 1
+            return {"anyOf": [schema, {"type": "integer", "minimum": -bound // 10, "maximum": bound}]}
+
     class BooleanFieldSchema(OpenApiSerializerFieldExtension):
         """A boolean in a request body: DRF also reads "true", 1, "off"…, so the schema says so."""
 
@@ -210,7 +231,8 @@ CROSS_FIELD = {
     # PAY-C02: a bank card is 12 to 19 digits (spaces between them allowed); an Alipay account has no space.
     "PayoutCardSubmitInput": [
         {"properties": {"channel": {"enum": ["bank_card"]},
-                        "account": {"pattern": r"^\s*( *[0-9]){12,19} *\s*$"}}},
+                        "account": {"anyOf": [{"type": "string", "pattern": r"^\s*( *[0-9]){12,19} *\s*$"},
+                                              {"type": "integer", "minimum": 10 ** 11, "maximum": 10 ** 17 - 1}]}}},
         {"properties": {"channel": {"enum": ["alipay"]}, "account": {"pattern": r"^\s*[^\s]+\s*$"}}},
     ],
 }
@@ -245,6 +267,9 @@ def accepted_input(result: dict) -> None:
                 elif parameter.get("in") == "query" and not parameter.get("required"):
                     _empty_means_absent(parameter)
             content = operation.get("requestBody", {}).get("content")
+            ref = (content or {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+            if ref and result["components"]["schemas"].get(ref.rsplit("/", 1)[1], {}).get("required"):
+                operation["requestBody"]["required"] = True  # a body with required fields is itself required
             if content and "application/json" in content:
                 for media in [m for m in content if m != "application/json"]:
                     del content[media]
