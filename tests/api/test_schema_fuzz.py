@@ -3,8 +3,9 @@ the schema says what the server accepts, so a request the schema allows is never
 one it forbids is never accepted; no answer is a 5xx or outside the schema (status, content type, headers,
 body).
 
-Bounded and deterministic so the suite stays fast: `EXAMPLES` examples per operation (derandomised, no
-example database), and each generated request is sent once per role — a main account, a sub-account and a
+Bounded and deterministic so the suite stays fast (about 55 s for all 66 operations and the three roles on
+the 2-core CI machine; schemathesis's coverage cases are most of it): `EXAMPLES` examples per operation
+(derandomised, no example database), and each generated request is sent once per role — a main account, a sub-account and a
 buyer — in the same test. The configuration the CLI uses (`schemathesis.toml`) is read here too, so
 `st run` against a live server and this test judge by the same rules.
 
@@ -25,7 +26,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from schemathesis.config import SchemathesisConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = 3
+EXAMPLES = 2
 ROLES = {"main": "tok-dy_admin", "sub": "tok-dy_cs1", "buyer": "tok-buyer_ok"}
 
 
