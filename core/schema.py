@@ -8,6 +8,12 @@ A drf-spectacular postprocessing hook, so no view has to repeat it:
 - an operation with a `format` query parameter (`?format=csv`) documents its `text/csv` answer;
 - an optional query filter sent empty (`?status=`) means "not given", as DRF reads query strings, so the
   schema says so (`allowEmptyValue`) instead of promising a `minLength` the server does not enforce.
+
+And what the server accepts, so that a request the schema allows is never refused as malformed and one it
+forbids never succeeds (issue 22 item 2b; checked by schemathesis with all its checks, tests/api):
+amounts (`money_schema`), text that may be a JSON integer, DRF's boolean words, the `Idempotency-Key`'s
+shape, empty optional query parameters, rules across fields (`CROSS_FIELD`), required bodies, JSON as the
+documented body, and request components split from answers (non-blank text) under their plain names.
 """
 
 ERROR_SCHEMA = {
