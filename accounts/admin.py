@@ -197,7 +197,8 @@ class ApiTokenForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channel"].required = False  # left out: a chat tool's (the default)
+        if "channel" in self.fields:  # the view-only page shows it read-only
+            self.fields["channel"].required = False  # left out: a chat tool's (the default)
 
 
 @admin.register(ApiToken)
