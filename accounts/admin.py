@@ -193,7 +193,12 @@ class LedgerEntryAdmin(BackOfficeAdmin):
 class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
-        fields = ("name", "expires_at")
+        fields = ("name", "channel", "expires_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channel" in self.fields:  # the view-only page shows it read-only
+            self.fields["channel"].required = False  # left out: a chat tool's (the default)
 
 
 @admin.register(ApiToken)
@@ -203,8 +208,8 @@ class ApiTokenAdmin(BackOfficeAdmin):
 
     view_roles = add_roles = frozenset({*EVERYONE})
     form = ApiTokenForm
-    list_display = ("prefix_shown", "name", "user", "created_at", "last_used_at", "expires_at", "state")
-    list_filter = ("revoked_at",)
+    list_display = ("prefix_shown", "name", "channel", "user", "created_at", "last_used_at", "expires_at", "state")
+    list_filter = ("revoked_at", "channel")
     actions = ["revoke"]
 
     def get_queryset(self, request):
@@ -234,6 +239,7 @@ class ApiTokenAdmin(BackOfficeAdmin):
 
     def save_model(self, request, obj, form, change):
         token, key = api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                      channel=form.cleaned_data.get("channel") or ApiToken.Channel.CHAT_TOOL,
                                       expires_at=form.cleaned_data.get("expires_at"))
         obj.pk = token.pk
         obj.prefix = token.prefix

@@ -361,13 +361,24 @@ class LedgerEntry(models.Model):
 
 
 class ApiToken(models.Model):
-    """An API token, stored as its SHA-256 digest only (SEC-02; accounts.tokens). The key is shown once."""
+    """An API token, stored as its keyed digest only (SEC-02; accounts.tokens). The key is shown once."""
 
     PREFIX_LENGTH = 8
+
+    class Channel(models.TextChoices):
+        """Where the token is used (PAY-E10: Douyin payouts only from the PC back office or 飞鸽)."""
+
+        CHAT_TOOL = "chat_tool", _("chat tool (飞鸽 and other chat sidebars)")
+        MERCHANT_APP = "merchant_app", _("merchant app")
+        WORKBENCH = "workbench", _("workbench")
+        INTEGRATION = "integration", _("integration")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
                              verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=64, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.CHAT_TOOL,
+                               help_text=_("Where the token is used. Douyin payouts can be started only from the PC "
+                                           "back office or a chat tool (飞鸽)."))
     digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
     prefix = models.CharField(_("starts with"), max_length=PREFIX_LENGTH, editable=False)
     created_at = models.DateTimeField(_("created at"))

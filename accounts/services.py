@@ -12,7 +12,7 @@ from core.writebatch import WriteBatch
 from .errors import AccountError
 from .models import ApiToken, LedgerEntry, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from .tokencache import tokens
-from .tokens import token_digest, token_generate
+from .tokens import token_digest, token_generate, token_prefix
 
 
 def shop_account_lock(*, shop_id: int) -> ShopAccount:
@@ -187,10 +187,13 @@ def profiles_ensure_defaults() -> None:
 # --- API tokens (SEC-02): only digests are stored; a new key is returned once, to be shown once. ---
 
 
-def api_token_create(*, user: User, name: str = "", expires_at=None, key: str | None = None) -> tuple[ApiToken, str]:
-    """Make a token for `user` and return it with its key (the only time the key exists outside the client)."""
+def api_token_create(*, user: User, name: str = "", expires_at=None, key: str | None = None,
+                     channel: str = ApiToken.Channel.CHAT_TOOL) -> tuple[ApiToken, str]:
+    """Make a token for `user` and return it with its key (the only time the key exists outside the client).
+    `channel`: where it is used (PAY-E10)."""
     key = key or token_generate()
-    token = ApiToken.objects.create(user=user, name=name[:64], digest=token_digest(key), prefix=key[:ApiToken.PREFIX_LENGTH],
+    token = ApiToken.objects.create(user=user, name=name[:64], channel=channel, digest=token_digest(key),
+                                    prefix=token_prefix(key),
                                     created_at=now(), expires_at=expires_at)
     return token, key
 
@@ -207,19 +210,20 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
 
 
 @transaction.atomic
-def api_token_install(*, user: User, key: str, name: str = "演示数据令牌") -> ApiToken:
-    """A platform sync's known key (API.md scenario `token`): stored hashed, idempotent; the user's other
-    tokens of the same name are revoked. A key that belongs to someone else is refused."""
+def api_token_install(*, user: User, key: str, name: str = "演示数据令牌",
+                      channel: str = ApiToken.Channel.CHAT_TOOL) -> ApiToken:
+    """A platform sync's known key (API.md scenario `token`, `token_channel`): stored hashed, idempotent; the
+    user's other tokens of the same name are revoked. A key that belongs to someone else is refused."""
     digest = token_digest(key)
     existing = ApiToken.objects.select_for_update().filter(digest=digest).first()
     if existing is not None:
         if existing.user_id != user.pk:
             raise ApplicationError(AccountError.TOKEN_TAKEN)
-        if existing.revoked_at is not None:
-            existing.revoked_at = None
-            existing.save(update_fields=["revoked_at"])
+        if existing.revoked_at is not None or existing.channel != channel:
+            existing.revoked_at, existing.channel = None, channel
+            existing.save(update_fields=["revoked_at", "channel"])
         return existing
     ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).update(revoked_at=now())
     tokens.invalidate()  # an update() sends no signal: the token cache forgets these here
-    token, _key = api_token_create(user=user, name=name, key=key)
+    token, _key = api_token_create(user=user, name=name, key=key, channel=channel)
     return token

@@ -89,7 +89,7 @@ class OrderContextApi(TenantScopedMixin, APIView):
                    examples=[OpenApiExample("a completed Douyin order", value=EXAMPLE, response_only=True)])
     def get(self, request, order_no: str):
         order = get_object_or_404(context_order(qs=self.scoped(Order.objects.all())), order_no=order_no)
-        context = order_context(order=order, actor=request.user)
+        context = order_context(order=order, actor=request.user, auth=request.auth)
         panel = context["payout_panel"]
         panel["amount"] = None
         panel["processing_warning"] = PROCESSING_WARNING if panel["processing_warning"] else None

@@ -18,6 +18,7 @@ from logistics.models import Interception, InterceptionEvent
 from logistics.selectors import interception_list, interception_offer
 from orders.models import Order, Parcel
 from payouts.api.serializers import with_output_relations
+from payouts.channels import payout_channel_refusal
 from payouts.errors import PayoutError
 from payouts.models import PayMethod, Payout
 from payouts.selectors import eligibility_problems, payout_check, payout_panel, payouts_may_pay
@@ -73,8 +74,9 @@ def _entry_state(*, order: Order, at) -> tuple[dict, dict, AftersalesEntry | Non
     return {"state": "closed", "opened_at": None, "closes_at": None}, _allowed(), None
 
 
-def order_context(*, order: Order, actor) -> dict:
-    """Everything `orders/{order_no}/context/` answers. `order` comes from `context_order` (scoped)."""
+def order_context(*, order: Order, actor, auth=None) -> dict:
+    """Everything `orders/{order_no}/context/` answers. `order` comes from `context_order` (scoped); `auth` is
+    the caller's token (its channel: PAY-E10), None for a signed-in session."""
     at = now()
     profile = order.shop.profile
     panel = payout_panel(order=order, actor=actor)
@@ -95,6 +97,11 @@ def order_context(*, order: Order, actor) -> dict:
         "payout_scan": _payout_action(order=order, actor=actor, pay_method=PayMethod.SCAN, sums=sums,
                                       account=account, quota=quota, blocked=[]),
     }
+    channel_refusal = payout_channel_refusal(user=actor, auth=auth)
+    if channel_refusal is not None:  # PAY-E10: not from this token's channel
+        for name in ("payout", "payout_scan"):
+            if actions[name]["allowed"]:
+                actions[name] = _refused(channel_refusal)
     # PAY-A01: a request is checked on the order's eligibility now, every rule again at approval.
     problems = eligibility_problems(order=order, shop=order.shop, profile=profile)
     actions["payout_request"] = _refused(problems[0]) if problems else _allowed()

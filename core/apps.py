@@ -9,7 +9,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import observability, sweeps  # noqa: F401  registers the foundation's sweeps
+        from . import (
+            observability,
+            schema,  # noqa: F401  registers the money field's OpenAPI schema (drf-spectacular)
+            sweeps,  # noqa: F401  registers the foundation's sweeps
+        )
 
         observability.connect_celery_signals()  # OPS-03: the request id travels into tasks
         if settings.SENTRY_DSN:

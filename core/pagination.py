@@ -15,16 +15,20 @@ small result; a client walking a long list follows `next`.
 import base64
 import datetime as dt
 import json
+import re
 from collections import OrderedDict
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 COUNT_UP_TO = 10_000
+# The highest `?page=` answered: beyond it (or past the last row) 404 `not_found`. Far below the database's
+# bigint OFFSET, which a page number like 10**18 would overflow into a 500 (SEC-04; issue 22 item 2).
+MAX_PAGE = 1_000_000
 
 
 def _encode(values: list) -> str:
@@ -55,11 +59,14 @@ class KeysetPagination(BasePagination):
     default_ordering = ("-created_at", "-id")
 
     def get_page_size(self, request) -> int:
-        try:
-            size = int(request.query_params.get(self.page_size_query_param, self.page_size))
-        except (TypeError, ValueError):
+        """`?page_size=`: an integer, brought into 1..max_page_size; empty means not given; anything else is
+        400 `invalid` (the schema says integer)."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
             return self.page_size
-        return max(1, min(size, self.max_page_size))
+        if not re.fullmatch(r"[+-]?[0-9]{1,4000}", raw):
+            raise ValidationError({self.page_size_query_param: ["an integer"]})
+        return max(1, min(int(raw), self.max_page_size))
 
     def _ordering(self, qs: QuerySet) -> tuple[str, ...]:
         ordering = tuple(qs.query.order_by) or tuple(qs.model._meta.ordering) or self.default_ordering
@@ -94,8 +101,10 @@ class KeysetPagination(BasePagination):
         elif page:
             self.mode = "page"
             try:
+                if not re.fullmatch(r"\+?[0-9]{1,12}", page):
+                    raise ValueError
                 self.page_number = int(page)
-                if self.page_number < 1:
+                if not 1 <= self.page_number <= MAX_PAGE:
                     raise ValueError
             except ValueError:
                 raise NotFound("Invalid page.") from None
@@ -188,8 +197,10 @@ class KeysetPagination(BasePagination):
              "description": "opaque position from `next` / `previous` (walk long lists this way)",
              "schema": {"type": "string"}},
             {"name": self.page_query_param, "required": False, "in": "query",
-             "description": "page number (OFFSET): for the first pages of a small result", "schema": {"type": "integer"}},
+             "description": "page number (OFFSET): for the first pages of a small result; past the last page: 404",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
             {"name": self.page_size_query_param, "required": False, "in": "query",
-             "description": f"rows per page, at most {self.max_page_size}", "schema": {"type": "integer"}},
+             "description": f"rows per page: 1 to {self.max_page_size} (a number outside is brought inside)",
+             "schema": {"type": "integer"}},
         ]
 

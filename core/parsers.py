@@ -2,15 +2,18 @@
 
 Deeply nested input (`'[' * 5000`) would otherwise raise RecursionError inside the json module, a 500;
 here it is a ParseError, which the exception handler answers as 400 `invalid`. Numbers with a fraction
-are read as `Decimal`, so `12.5` reaches the strict money parser exactly (never through a float).
+are read as `Decimal`, so `12.5` reaches the strict money parser exactly (never through a float). A `\u0000`
+or a lone `\ud800` escape, decoded, is refused here as 400 `invalid` naming the field (core.text; SEC-04).
 """
 
 import json
 from decimal import Decimal
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
+
+from .text import REASON, unsafe_places
 
 MAX_DEPTH = 32
 
@@ -68,4 +71,7 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"JSON nested deeper than {limit} levels.")
         if not raw.strip():
             raise ParseError("Empty body.")
+        places = unsafe_places(data)
+        if places:
+            raise ValidationError({place: [REASON] for place in places[:20]})
         return data

@@ -1,7 +1,5 @@
 """Reads of parcel interception: the records list (服务单查询) and its reconciliation export (INT-08)."""
 
-import csv
-import io
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
@@ -11,7 +9,7 @@ from django.utils.translation import gettext as _
 from aftersales.models import TicketType
 from aftersales.services import ticket_refund_allowed
 from core.clock import SHANGHAI
-from core.export import Echo
+from core.export import csv_lines, xlsx_bytes
 from orders.couriers import COURIERS
 from orders.models import Parcel
 
@@ -96,28 +94,18 @@ def export_rows(qs: QuerySet) -> Iterator[list[str]]:
 
 
 def export_csv(qs: QuerySet) -> Iterator[str]:
-    """CSV lines with a BOM, so that Excel opens the Chinese text correctly. The lines are produced while
-    the response streams, after the request's language is gone: the generator keeps the caller's."""
+    """CSV lines with a BOM, so that Excel opens the Chinese text correctly, every cell spreadsheet-safe
+    (core.export). The lines are produced while the response streams, after the request's language is gone:
+    the generator keeps the caller's."""
     language = translation.get_language()
 
     def lines() -> Iterator[str]:
         with translation.override(language):
-            writer = csv.writer(Echo())
-            yield "\ufeff" + writer.writerow([header for _key, header in export_columns()])
-            for row in export_rows(qs):
-                yield writer.writerow(row)
+            yield from csv_lines([header for _key, header in export_columns()], export_rows(qs))
 
     return lines()
 
 
 def export_xlsx(qs: QuerySet) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Interception records"))
-    sheet.append([header for _key, header in export_columns()])
-    for row in export_rows(qs):
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes([header for _key, header in export_columns()], export_rows(qs),
+                      sheet=_("Interception records"))

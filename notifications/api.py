@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApplicationError, CommonError
 from core.pagination import KeysetPagination
 from core.permissions import IsShopMember, IsShopMemberOrBuyer
 from core.schema import page_parameter
@@ -124,6 +125,8 @@ class InboxListApi(APIView):
                    responses={200: InboxOutputSerializer(many=True)})
     def get(self, request):
         qs = inbox_of(request.user)
+        if request.query_params.get("unread", "") not in ("", "true", "false", "1", "0"):
+            raise ApplicationError(CommonError.INVALID, extra={"fields": {"unread": ["true or false"]}})
         if request.query_params.get("unread") in ("true", "1"):
             qs = qs.filter(read_at__isnull=True)
         paginator = Pagination()

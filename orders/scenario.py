@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import SHOP_ROLES, ApiToken, PayoutQuota, PlatformProfile, Role, Shop, ShopAccount, User
 from accounts.services import api_token_install, profiles_ensure_defaults, shop_account_sync
-from accounts.tokens import token_digest
+from accounts.tokens import installed_key_refusal, token_digest
 from core.money import parse_money
 
 from .couriers import COURIERS, tracking_no_valid
@@ -185,7 +185,7 @@ ORDER_KEYS = {
     "cross_border", "created_at", "paid_at", "paid_amount", "confirmed_receipt_at", "group_formed_at", "refund_state",
     "platform_shipping_refunds", "items", "parcels",
 }
-PERSON_KEYS = {"username", "password", "token"}
+PERSON_KEYS = {"username", "password", "token", "token_channel"}
 
 
 def _parse(data: Any) -> dict:
@@ -210,7 +210,8 @@ def _parse(data: Any) -> dict:
                 c.fail(f"{path}.token", f"also used at {tokens[token]}")
             tokens.setdefault(token, path)
         password = c.str(p, "password", path, required=False, max_length=128)
-        return {"username": username, "token": token, "password": password, "raw": p}
+        channel = c.choice(p, "token_channel", path, ApiToken.Channel.choices, default=ApiToken.Channel.CHAT_TOOL)
+        return {"username": username, "token": token, "token_channel": channel, "password": password, "raw": p}
 
     category_codes = set(Category.objects.values_list("code", flat=True))
     for i, raw in enumerate(c.list(root, "categories", "")):
@@ -460,13 +461,16 @@ class _Writer:
             user.save(update_fields=["password"])
             changed = [*changed, "password"]
         self.count("users", created, changed)
-        if p["token"]:
+        if p["token"] and (refusal := installed_key_refusal(p["token"])):
+            self.errors.append(f"{path}.token: {refusal}")
+        elif p["token"]:
             held = ApiToken.objects.filter(digest=token_digest(p["token"])).first()
             if held is not None and held.user_id != user.pk:
                 self.errors.append(f"{path}.token: already held by another user")
-            elif held is None or held.revoked_at is not None:
-                api_token_install(user=user, key=p["token"])  # stored as a digest only (SEC-02)
-                self.count("tokens", True, True)
+            elif held is None or held.revoked_at is not None or held.channel != p["token_channel"]:
+                # stored as a digest only (SEC-02); issued for its channel (PAY-E10)
+                api_token_install(user=user, key=p["token"], channel=p["token_channel"])
+                self.count("tokens", held is None, True)
         return user
 
     def quota(self, user: User, shop: Shop, q: dict) -> None:

@@ -6,9 +6,7 @@ labels of the page's language, Asia/Shanghai times). Text typed by people that s
 quoted either way (core.export.spreadsheet_safe).
 """
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.clock import SHANGHAI
-from core.export import Echo, spreadsheet_safe
+from core.export import csv_lines, spreadsheet_safe, xlsx_bytes
 
 from .models import FailureReason, PayMethod, PayoutStatus, PayoutType, ScanChannel
 
@@ -89,31 +87,15 @@ def payout_rows(qs: QuerySet, keys: Iterable[str], *, coded: bool) -> Iterator[l
         yield [_cell(column, value, coded) for column, value in zip(columns, row, strict=True)]
 
 
-def _csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(Echo())
-    yield "\ufeff"  # BOM: spreadsheet apps read the Chinese as UTF-8
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def csv_response(header: list[str], rows: Iterable[list], *, filename: str, stream: bool = False) -> HttpResponse:
     response_class = StreamingHttpResponse if stream else HttpResponse
-    response = response_class(_csv_lines(header, rows), content_type=CSV_TYPE)
+    response = response_class(csv_lines(header, rows), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 def xlsx_response(header: list[str], rows: Iterable[list], *, filename: str, sheet: str) -> HttpResponse:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    worksheet = book.create_sheet(title=sheet[:31])
-    worksheet.append(header)
-    for row in rows:
-        worksheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
+    content = xlsx_bytes(header, ([float(v) if isinstance(v, Decimal) else v for v in row] for row in rows), sheet=sheet)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,5 +1,6 @@
 """The reports of API.md "Reports" (RPT-01..RPT-05): thin views over `workbench.reports`."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -11,8 +12,9 @@ from . import reports
 from .errors import WorkbenchError
 from .scope import date_range, parse_day, quota_usage_allowed, report_shop
 
-RANGE = [OpenApiParameter("from", str, description="YYYY-MM-DD (Asia/Shanghai), inclusive"),
-         OpenApiParameter("to", str, description="YYYY-MM-DD (Asia/Shanghai), inclusive"),
+RANGE = [OpenApiParameter("from", OpenApiTypes.DATE, description="YYYY-MM-DD (Asia/Shanghai), inclusive; at most "
+                          "366 days before `to` (else 422 `invalid_date_range`)"),
+         OpenApiParameter("to", OpenApiTypes.DATE, description="YYYY-MM-DD (Asia/Shanghai), inclusive"),
          OpenApiParameter("shop", str, description="platform staff: the shop's key")]
 
 
@@ -41,7 +43,7 @@ class PayoutsDailyApi(ReportApi):
 
 
 class QuotaUsageApi(ReportApi):
-    @extend_schema(operation_id="report_quota_usage", parameters=[OpenApiParameter("date", str), RANGE[2]],
+    @extend_schema(operation_id="report_quota_usage", parameters=[OpenApiParameter("date", OpenApiTypes.DATE), RANGE[2]],
                    responses={200: dict})
     def get(self, request):
         if not quota_usage_allowed(request.user):

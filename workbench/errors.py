@@ -7,5 +7,6 @@ class WorkbenchError:
         "Only the main account and customer-service admins may see quota usage.", rule="RPT-02", status=403,
     )
     SHOP_REQUIRED = ErrorCode("shop_required", "请选择店铺", "Pick a shop (shop=<key>).", status=400)
-    INVALID_RANGE = ErrorCode("invalid_date_range", "日期范围有误(YYYY-MM-DD,起始不晚于结束,最多366天)",
-                              "Dates are YYYY-MM-DD, from no later than to, at most 366 days.", status=400)
+    # A well-formed range the reports refuse: 422 (a malformed date is 400 `invalid`, naming the parameter).
+    INVALID_RANGE = ErrorCode("invalid_date_range", "日期范围有误(起始不晚于结束,最多366天)",
+                              "From no later than to, at most 366 days.", status=422)

@@ -1,7 +1,6 @@
 """The report pages of the admin (SPEC §11, RPT-01..RPT-05): filters, a chart, the table of the same numbers
 and its CSV export. Thin: the figures come from `workbench.reports`, who and which days from `scope`."""
 
-import csv
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
@@ -11,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Shop
 from core.errors import ApplicationError
-from core.export import Echo, spreadsheet_safe
+from core.export import csv_lines
 from logistics.models import Settlement
 from payouts.models import PayoutType
 
@@ -124,9 +123,7 @@ def report_view(request, admin_site, slug: str):
 
 
 def _csv(slug: str, columns, rows) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-    lines = [[str(label) for _k, label in columns], *([spreadsheet_safe(_s(r[k])) for k, _l in columns] for r in rows)]
-    response = StreamingHttpResponse(("\ufeff" if i == 0 else "") + writer.writerow(line) for i, line in enumerate(lines))
+    response = StreamingHttpResponse(csv_lines([label for _k, label in columns], ([_s(r[k]) for k, _l in columns] for r in rows)))
     response["Content-Type"] = "text/csv; charset=utf-8"
     response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
     return response

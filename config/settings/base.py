@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "ops.middleware.ProbeMiddleware",  # OPS-01: /healthz, /readyz before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "core.middleware.RefuseUnsafeTextMiddleware",  # SEC-04: no NUL / lone surrogate in path, query, headers
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",
@@ -66,20 +67,23 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # SEC-01: last, as django-axes requires
 ]
 
-# SEC-01: 5 failed sign-ins for one username within 15 minutes lock that username (whatever the address)
-# for 15 minutes, even with the right password; a success resets the count. Platform staff see and clear
+# SEC-01: 5 failed sign-ins for one username from one address within 15 minutes lock that username at that
+# address for 15 minutes, even with the right password; a success resets the count. Platform staff see and clear
 # lockouts in the admin (accounts.admin). The lockout answer is the login page with a Chinese message.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# The lock is per username AND address, so failures from elsewhere never lock the owner out at theirs; the
+# address is the one the deployment's trusted proxies report (core.net.client_address, TRUSTED_PROXY_COUNT).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.signin_locked"
 AXES_ENABLE_ADMIN = False  # accounts.admin shows lockouts to platform staff with the product's roles
 AXES_VERBOSE = False
-# axes.W006 asks to lock by address too; SEC-01 locks the username whatever the address (an attacker
-# rotating addresses must not get more guesses), and SEC-03 slows failing addresses on the API.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# SEC-01/SEC-03: how many reverse proxies of our own append to X-Forwarded-For (docs/DEPLOY.md); 0: none, the
+# socket's address counts and the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -141,6 +145,11 @@ CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://"),
 }
 
+# SEC-02: API token digests are HMAC-SHA256 under this pepper (accounts.tokens.token_digest); production must set
+# it (docs/DEPLOY.md), and changing it invalidates every token. Short scenario-file tokens only in demo/tests.
+TOKEN_PEPPER = env("TOKEN_PEPPER", default="dev-only-token-pepper")
+TOKEN_SHORT_KEYS_ALLOWED = env.bool("TOKEN_SHORT_KEYS_ALLOWED", default=False)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.HashedTokenAuthentication",
@@ -176,6 +185,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Error answers, page objects and CSV answers described once for every operation (core.schema).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
+    # Request bodies get their own components, so a required text field says it may not be blank (minLength 1)
+    # while the same field in an answer may be "" (issue 22 item 2b: the schema says what the server accepts).
+    "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PayoutTypeEnum": "payouts.models.PayoutType",
         "TicketTypeEnum": "aftersales.models.TicketType",

@@ -23,3 +23,5 @@ _NAMESPACE = env("TEST_NAMESPACE", default="") + XDIST_WORKER
 if _NAMESPACE:
     CACHES["default"]["KEY_PREFIX"] = _NAMESPACE
     CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_NAMESPACE}:"}
+# The scenario files of the demo and the tests carry short, readable tokens (tok-dy_admin): allowed here only.
+TOKEN_SHORT_KEYS_ALLOWED = env.bool("TOKEN_SHORT_KEYS_ALLOWED", default=True)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from aftersales.models import Ticket
 from core.clock import shanghai_day_bounds
+from core.errors import ApplicationError, CommonError
 from core.fields import MoneyField
 from core.idempotency import idempotent
 from core.permissions import IsShopMember
@@ -163,7 +164,9 @@ class ContractListCreateApi(TenantScopedMixin, ListAPIView):
         outlets = list(Outlet.objects.filter(code__in=codes))
         unknown = sorted(set(codes) - {o.code for o in outlets})
         if unknown:
-            raise serializers.ValidationError({"outlets": [f"unknown outlet: {c}" for c in unknown]})
+            # Well-formed codes naming no outlet: 404, as an unknown object is (API.md; 400 is for malformed input).
+            raise ApplicationError(CommonError.NOT_FOUND, extra={"fields": {"outlets": [f"unknown outlet: {c}"
+                                                                                       for c in unknown]}})
         contracts = services.contract_open(shop=request.user.shop, courier=data.validated_data["courier"],
                                            outlets=outlets, agreed_price=data.validated_data["agreed_price"],
                                            actor=request.user)
@@ -213,7 +216,7 @@ class ContractDetailApi(TenantScopedMixin, APIView):
     permission_classes = [IsShopMember]
 
     class ContractPriceInputSerializer(serializers.Serializer):
-        agreed_price = serializers.DecimalField(**MONEY_FIELD, min_value=0)
+        agreed_price = MoneyField(min_value=Decimal("0"), **MONEY_FIELD)  # SEC-05: strict, like every amount
 
     @extend_schema(responses=ContractOutputSerializer)
     def get(self, request, pk: int):

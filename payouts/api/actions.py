@@ -12,6 +12,7 @@ from core.errors import ApplicationError, CommonError
 from core.idempotency import idempotent
 from core.permissions import IsShopMember
 
+from ..channels import PayoutChannelAllowed
 from ..models import CardChannel, PayoutCard
 from ..provider import SandboxProvider, sandbox_serves
 from ..services import payout_card_resend, payout_card_submit, payout_continue, top_up_paid
@@ -21,9 +22,10 @@ from .serializers import CardOutputSerializer, PayoutOutputSerializer, payout_bo
 
 
 class PayoutContinueApi(PayoutObjectMixin, APIView):
-    """继续打款 (PAY-S02: submitted, never debited again) or 继续充值 (PAY-Q02: the QR code again)."""
+    """继续打款 (PAY-S02: submitted, never debited again) or 继续充值 (PAY-Q02: the QR code again). PAY-E10: on
+    Douyin, not from a merchant-app, workbench or integration token."""
 
-    permission_classes = [IsShopMember]
+    permission_classes = [IsShopMember, PayoutChannelAllowed]
 
     @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER],
                    responses={200: PayoutOutputSerializer, **errors(404, 409)})

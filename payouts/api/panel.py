@@ -1,6 +1,5 @@
 """GET orders/{order_no}/payout-panel/ (PAY-F04, F05)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -8,6 +7,7 @@ from rest_framework.views import APIView
 
 from core.fields import MoneyField
 from core.permissions import IsShopMember
+from core.schema import money_query_schema
 from orders.api.views import ShippingRefundSerializer
 
 from ..selectors import payout_panel
@@ -73,7 +73,7 @@ class PayoutPanelApi(APIView):
         processing_warning = WarningSerializer(allow_null=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("amount", OpenApiTypes.DECIMAL, required=False,
+        parameters=[OpenApiParameter("amount", money_query_schema(), required=False,
                                      description="check this amount too (caps, quota, balance)")],
         responses={200: OutputSerializer, **errors(400, 404)},
     )

@@ -18,6 +18,7 @@ from core.permissions import IsShopMember
 from core.views import TenantScopedMixin
 
 from .. import exports
+from ..channels import PayoutChannelAllowed
 from ..models import Payout, PayoutStatus
 from ..selectors import payout_list
 from ..services import payout_create, payout_order_lock
@@ -67,9 +68,9 @@ class PayoutFilterSerializer(serializers.Serializer):
 
 
 class PayoutsApi(TenantScopedMixin, APIView):
-    """打款记录 (PAY-R01) and 发起打款 (POST, PAY-S01 / PAY-Q01)."""
+    """打款记录 (PAY-R01) and 发起打款 (POST, PAY-S01 / PAY-Q01; PAY-E10: from a chat-tool token on Douyin)."""
 
-    permission_classes = [IsShopMember]
+    permission_classes = [IsShopMember, PayoutChannelAllowed]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -10,6 +10,7 @@ from core.permissions import IsShopMember
 from core.schema import page_parameter
 from core.views import TenantScopedMixin
 
+from ..channels import PayoutChannelAllowed
 from ..models import PayMethod, PayoutRequest, RequestStatus, ScanChannel
 from ..selectors import payout_requests_visible
 from ..services import payout_request_approve, payout_request_create, payout_request_reject
@@ -59,9 +60,10 @@ class PayoutRequestApproveApi(_RequestObjectMixin, APIView):
     """Approve (PAY-A02): the approver chooses `pay_method` — `balance` (default) or, on Pinduoduo, `scan` with
     a `scan_channel` (the payout then awaits its top-up); every order and shop rule is checked again now, and
     a refusal leaves the request pending. The payout's applicant is the requester and `approved_by` the
-    approver. Answers the payout created."""
+    approver. Answers the payout created. PAY-E10: on Douyin, not from a merchant-app, workbench or integration
+    token."""
 
-    permission_classes = [IsShopMember]
+    permission_classes = [IsShopMember, PayoutChannelAllowed]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

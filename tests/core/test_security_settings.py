@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def test_sec07_check_deploy_is_clean_under_production_settings():
     """SEC-07: `manage.py check --deploy --settings=config.settings.production` reports no issue at all."""
     env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 20 + "-Production-Like-Secret-Key-0123456789abcdef",
-           "PAYOUT_CALLBACK_SECRET": "p" * 32, "COURIER_CALLBACK_SECRET": "c" * 32,
+           "PAYOUT_CALLBACK_SECRET": "p" * 32, "COURIER_CALLBACK_SECRET": "c" * 32, "TOKEN_PEPPER": "t" * 32,
            "DJANGO_SETTINGS_MODULE": "config.settings.production"}
     for test_only in ("DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter
         env.pop(test_only, None)

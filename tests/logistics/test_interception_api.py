@@ -51,8 +51,11 @@ def test_int_05_api_refuses_outlet_without_e_waybill(demo, api):
 
 def test_int_03_api_contract_input_is_validated_and_main_account_only(demo, api):
     admin = api("tok-dy_admin")
+    # A well-formed outlet code naming no outlet is 404, as any unknown object (the schema cannot list them).
+    unknown = admin.post("/api/v1/interception-contracts/", {"courier": "yto", "outlets": ["nope"],
+                                                             "agreed_price": "2"}, format="json")
+    assert unknown.status_code == 404 and unknown.json()["fields"] == {"outlets": ["unknown outlet: nope"]}
     for body in ({"courier": "sf", "outlets": ["yto-hz-01"], "agreed_price": "2"},
-                 {"courier": "yto", "outlets": ["nope"], "agreed_price": "2"},
                  {"courier": "yto", "outlets": ["yto-hz-01"], "agreed_price": "-1"},
                  {"courier": "yto", "outlets": ["yto-hz-01"], "agreed_price": "2.001"},
                  {"courier": "yto", "outlets": [], "agreed_price": "2"}):

@@ -195,4 +195,8 @@ def test_rpt_01_to_05_api_answers_in_the_contracts_shape(shop, api):
     assert ops.get("/api/v1/reports/payouts-daily/").status_code == 400
     assert ops.get(f"/api/v1/reports/payouts-by-product/?from=2026-11-20&to=2026-11-20&shop={shop.key}").json()[
         "rows"][0]["amount"] == "10.00"
-    assert main.get("/api/v1/reports/payouts-daily/?from=2026-11-21&to=2026-11-20").status_code == 400
+    # A well-formed range the reports refuse is 422; a malformed date 400 `invalid` naming it (issue 22 item 2b).
+    backwards = main.get("/api/v1/reports/payouts-daily/?from=2026-11-21&to=2026-11-20")
+    assert backwards.status_code == 422 and backwards.json()["code"] == "invalid_date_range"
+    malformed = main.get("/api/v1/reports/payouts-daily/?from=20261120")
+    assert malformed.status_code == 400 and "from" in malformed.json()["fields"]
