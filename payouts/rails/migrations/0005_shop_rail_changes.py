@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_shop_chat_auto_reply_rail_busy_wallet'),
-        ('rails', '0003_rail_reconciliation'),
+        ('rails', '0004_alipay_certificates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
