@@ -15,7 +15,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from aftersales.models import Ticket, TicketStatus, TicketType
 from aftersales.services import entry_open, ticket_approve, ticket_create, ticket_ship
 from logistics.services import interception_request
@@ -38,7 +38,8 @@ RULE_ID = re.compile(r"\b[A-Z]{2,4}-[A-Z]?\d{2}\b")
 
 def identifiers() -> set[str]:
     names = set(User.objects.values_list("username", flat=True)) | {"dy", "pdd"}
-    return {n.lower() for n in names} | {"tok-" + n[:4].lower() for n in names}
+    prefixes = set(ApiToken.objects.values_list("prefix", flat=True))  # a key's shown start is an identifier
+    return {n.lower() for n in names} | {"tok-" + n[:4].lower() for n in names} | {p.lower() for p in prefixes}
 
 
 def english_words(text: str, ignore: set[str]) -> list[str]:
