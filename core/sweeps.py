@@ -1,39 +1,34 @@
 """The foundation's own periodic checks."""
 
+import datetime as dt
+
+from core import clock
 from core.clocks import sweep
+
+KEPT = dt.timedelta(days=7)
+BATCH = 5000
+
+
+def _purge_older(queryset, field: str) -> int:
+    """Delete the rows of `queryset` whose `field` is older than KEPT, in batches of BATCH ids."""
+    stale = queryset.filter(**{f"{field}__lt": clock.now() - KEPT})
+    deleted = 0
+    while ids := list(stale.values_list("pk", flat=True)[:BATCH]):
+        deleted += queryset.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 @sweep("idempotency_keys_purge")
 def idempotency_keys_purge_sweep() -> int:
     """Idempotency keys answer replays for 7 days (API.md); older ones are deleted in batches."""
-    import datetime as dt
-
-    from core.clock import now
-
     from .models import IdempotencyKey
 
-    cutoff = now() - dt.timedelta(days=7)
-    deleted = 0
-    while True:
-        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:5000])
-        if not ids:
-            return deleted
-        deleted += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
+    return _purge_older(IdempotencyKey.objects.all(), "created_at")
 
 
 @sweep("rail_calls_purge")
 def rail_calls_purge_sweep() -> int:
     """Rail-call records (系统状态's recent outcomes, OPS-05) are kept 7 days; the metric counters stay."""
-    import datetime as dt
-
-    from core.clock import now
-
     from .models import RailCall
 
-    cutoff = now() - dt.timedelta(days=7)
-    deleted = 0
-    while True:
-        ids = list(RailCall.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:5000])
-        if not ids:
-            return deleted
-        deleted += RailCall.objects.filter(pk__in=ids).delete()[0]
+    return _purge_older(RailCall.objects.all(), "at")
