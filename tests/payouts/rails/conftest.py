@@ -9,7 +9,9 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from accounts.models import Shop
+from payouts.models import Payout
 from payouts.rails.models import Rail, ShopRail
+from payouts.services import payout_continue, payout_create
 from tests.payouts.rails.fake_alipay import FakeAlipay
 from tests.payouts.rails.fake_common import new_key, private_pem, public_pem, serve
 from tests.payouts.rails.fake_wechat import FakeWechatPay
@@ -100,3 +102,27 @@ def deliver(client):
         return client.post(reverse("api-v1:rails:alipay-notify", args=[shop_id]), data=params)
 
     return type("Deliver", (), {"wechat": staticmethod(wechat), "alipay": staticmethod(alipay)})
+
+
+@pytest.fixture
+def start(orders, users, pay, django_capture_on_commit_callbacks):
+    """A payout submitted to its shop's rail (on_commit run: the adapter really posts to the fake)."""
+
+    def make(order_no: str = "DY1001", amount: str = "12.34") -> Payout:
+        order = orders[order_no]
+        actor = users["dy_admin" if order_no.startswith("DY") else "pdd_admin"]
+        with django_capture_on_commit_callbacks(execute=True):
+            payout = payout_create(order=order, data=pay(amount), actor=actor)
+        if payout.status == "pending":
+            with django_capture_on_commit_callbacks(execute=True):
+                payout = payout_continue(payout=payout, actor=actor)
+        payout.refresh_from_db()
+        assert payout.status == "processing"
+        return payout
+
+    return make
+
+
+def ref(payout: Payout) -> str:
+    payout.refresh_from_db()
+    return f"PO{payout.pk}-{payout.attempt}"

@@ -6,30 +6,10 @@ import pytest
 from core.models import RailCall
 from payouts.models import Payout
 from payouts.rails.common import bill_no
-from payouts.services import payout_card_submit, payout_continue, payout_create
+from payouts.services import payout_card_submit
+from tests.payouts.rails.conftest import ref
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def start(orders, users, pay, django_capture_on_commit_callbacks):
-    def make(order_no: str, amount: str) -> Payout:
-        actor = users["dy_admin" if order_no.startswith("DY") else "pdd_admin"]
-        with django_capture_on_commit_callbacks(execute=True):
-            payout = payout_create(order=orders[order_no], data=pay(amount), actor=actor)
-        if payout.status == "pending":
-            with django_capture_on_commit_callbacks(execute=True):
-                payout = payout_continue(payout=payout, actor=actor)
-        payout.refresh_from_db()
-        assert payout.status == "processing"
-        return payout
-
-    return make
-
-
-def ref(payout: Payout) -> str:
-    payout.refresh_from_db()
-    return f"PO{payout.pk}-{payout.attempt}"
 
 
 def test_pay_r02_wechat_proof_is_the_bill_as_wechat_answers_it_now(rails, start, deliver, api):

@@ -14,33 +14,9 @@ from payouts.rails.common import bill_no
 from payouts.rails.models import RailBill
 from payouts.services import payout_card_submit, payout_continue, payout_create
 from payouts.sweeps import payouts_settle_sweep
-from tests.payouts.rails.conftest import openid_of
+from tests.payouts.rails.conftest import openid_of, ref
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def start(orders, users, pay, django_capture_on_commit_callbacks):
-    """A payout submitted to its shop's rail (on_commit run: the adapter really posts to the fake)."""
-
-    def make(order_no: str = "DY1001", amount: str = "12.34") -> Payout:
-        order = orders[order_no]
-        actor = users["dy_admin" if order_no.startswith("DY") else "pdd_admin"]
-        with django_capture_on_commit_callbacks(execute=True):
-            payout = payout_create(order=order, data=pay(amount), actor=actor)
-        if payout.status == "pending":
-            with django_capture_on_commit_callbacks(execute=True):
-                payout = payout_continue(payout=payout, actor=actor)
-        payout.refresh_from_db()
-        assert payout.status == "processing"
-        return payout
-
-    return make
-
-
-def ref(payout: Payout) -> str:
-    payout.refresh_from_db()
-    return f"PO{payout.pk}-{payout.attempt}"
 
 
 def status(payout: Payout) -> str:
