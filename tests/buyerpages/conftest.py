@@ -2,36 +2,15 @@
 """The buyer pages' fixtures: the demo's people and orders, a failed Pinduoduo payout with its account card,
 and the fake WeChat web side (authorization, JS-SDK) on a loopback port."""
 
-from decimal import Decimal
 
 import pytest
 
-from accounts.models import User
 from core.clocks import run_all
-from orders.models import Order
-from payouts.services import PayoutInput, payout_create
+from payouts.services import payout_create
+from tests.payouts.conftest import orders, pay, users  # noqa: F401  the payouts' fixtures, used by name
 
 WECHAT_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
              "Mobile Safari/537.36 MicroMessenger/8.0.50.2600 NetType/WIFI Language/zh_CN")
-
-
-@pytest.fixture
-def users(demo):
-    return {u.username: u for u in User.objects.all()}
-
-
-@pytest.fixture
-def orders(demo):
-    return {o.order_no: o for o in Order.objects.select_related("shop__profile", "buyer")}
-
-
-@pytest.fixture
-def pay():
-    def make(amount="10.00", **kw) -> PayoutInput:
-        base = {"type": "shipping_fee", "amount": Decimal(amount), "reason": "运费补偿", "buyer_message": "已为您补运费"}
-        return PayoutInput(**{**base, **kw})
-
-    return make
 
 
 @pytest.fixture
