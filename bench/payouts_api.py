@@ -164,11 +164,16 @@ def seed() -> None:
                 SELECT '!', NULL, false, 'main_' || key, '', '', '', true, true, now(), 'main', '', id
                 FROM accounts_shop WHERE key LIKE 'bench%%'""", []
         )
-        # SEC-02: tokens stored as SHA-256 digests; the key is 'bench-token-<username>'.
-        cur.execute("""INSERT INTO accounts_apitoken (user_id, name, digest, prefix, created_at)
-                       SELECT u.id, 'bench', encode(sha256(convert_to('bench-token-' || u.username, 'UTF8')), 'hex'),
-                              left('bench-token-' || u.username, 8), now()
-                       FROM accounts_user u JOIN accounts_shop s ON s.id = u.shop_id WHERE s.key LIKE 'bench%%'""", [])
+        # SEC-02: tokens stored as keyed digests (accounts.tokens, TOKEN_PEPPER); the key is
+        # 'bench-token-<username>'; the chat-tool channel (PAY-E10 lets it start Douyin payouts).
+        from accounts.tokens import token_digest, token_prefix
+
+        cur.execute("""SELECT u.id, u.username FROM accounts_user u JOIN accounts_shop s ON s.id = u.shop_id
+                       WHERE s.key LIKE 'bench%%'""", [])
+        keys = [(user_id, f"bench-token-{username}") for user_id, username in cur.fetchall()]
+        cur.executemany("""INSERT INTO accounts_apitoken (user_id, name, digest, prefix, channel, created_at)
+                           VALUES (%s, 'bench', %s, %s, 'chat_tool', now())""",
+                        [(user_id, token_digest(key), token_prefix(key)) for user_id, key in keys])
         cur.execute("""INSERT INTO accounts_shopaccount (balance, frozen, deposit, updated_at, shop_id)
                        SELECT %s, 0, 0, now(), id FROM accounts_shop WHERE key LIKE 'bench%%'""", [OPENING_BALANCE])
         cur.execute(
